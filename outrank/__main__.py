@@ -1,0 +1,3 @@
+from outrank.cli.main import run
+
+run()

@@ -1,0 +1,128 @@
+"""Where things live and which platforms are configured, resolved from the environment once.
+
+Keys are read here and handed to provider clients only; they are never stored, logged or rendered.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from outrank import PLATFORMS
+
+KEY_ENV_VARS: dict[str, tuple[str, ...]] = {
+    "chatgpt": ("OPENAI_API_KEY",),
+    "claude": ("ANTHROPIC_API_KEY",),
+    "gemini": ("GEMINI_API_KEY", "GOOGLE_API_KEY"),
+    "perplexity": ("PERPLEXITY_API_KEY",),
+}
+BASE_URL_ENV_VARS: dict[str, str] = {
+    "chatgpt": "OPENAI_BASE_URL",
+    "claude": "ANTHROPIC_BASE_URL",
+    "gemini": "GOOGLE_GEMINI_BASE_URL",
+    "perplexity": "PERPLEXITY_BASE_URL",
+}
+DEFAULT_MODELS: dict[str, str] = {
+    "chatgpt": "gpt-5.4-mini",
+    "claude": "claude-haiku-4-5",
+    "gemini": "gemini-2.5-flash",
+    "perplexity": "perplexity/sonar",
+}
+# Seconds per provider call; a hung call fails and is retried instead of stalling the scan.
+DEFAULT_TIMEOUTS: dict[str, float] = {"chatgpt": 120.0, "claude": 90.0, "gemini": 90.0, "perplexity": 60.0}
+DEFAULT_CONCURRENCY = 4
+DEFAULT_SAMPLES = 3
+# Reach weights from the original (AI referral-traffic share); configurable per scan.
+DEFAULT_WEIGHTS: dict[str, float] = {"chatgpt": 10, "perplexity": 4, "gemini": 2, "claude": 1}
+
+
+@dataclass(frozen=True)
+class PlatformConfig:
+    name: str
+    api_key: str = field(repr=False)
+    model: str
+    base_url: str | None = None
+    timeout: float = 60.0
+    concurrency: int = DEFAULT_CONCURRENCY
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    attempts: int = 4
+    initial_wait: float = 1.0
+    max_wait: float = 30.0
+    # Retry-After longer than this is not waited out; the step fails and can be resumed later.
+    max_retry_after: float = 120.0
+
+
+@dataclass(frozen=True)
+class Settings:
+    db_path: Path
+    reports_dir: Path
+    outbox_dir: Path
+    allow_private: bool
+    platforms: dict[str, PlatformConfig]
+    samples: int = DEFAULT_SAMPLES
+    question_count: int = 7
+    coverage_threshold: float = 0.7
+    weights: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_WEIGHTS))
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    lease_seconds: float = 60.0
+    analyst: str | None = None
+    simulated: bool = False
+
+    def with_overrides(self, **changes: object) -> Settings:
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+
+def default_db_path() -> Path:
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("outrank", appauthor=False)) / "outrank.db"
+
+
+def _env_float(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    return float(raw) if raw else default
+
+
+def _env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    return int(raw) if raw else default
+
+
+def platform_from_env(name: str, env: dict[str, str]) -> PlatformConfig | None:
+    key = next((env[var] for var in KEY_ENV_VARS[name] if env.get(var)), None)
+    if not key:
+        return None
+    upper = name.upper()
+    return PlatformConfig(
+        name=name,
+        api_key=key,
+        model=env.get(f"OUTRANK_{upper}_MODEL") or DEFAULT_MODELS[name],
+        base_url=env.get(BASE_URL_ENV_VARS[name]) or None,
+        timeout=float(env.get(f"OUTRANK_{upper}_TIMEOUT") or DEFAULT_TIMEOUTS[name]),
+        concurrency=int(env.get(f"OUTRANK_{upper}_CONCURRENCY") or DEFAULT_CONCURRENCY),
+    )
+
+
+def load_settings(env: dict[str, str] | None = None) -> Settings:
+    env = dict(os.environ if env is None else env)
+    platforms = {name: cfg for name in PLATFORMS if (cfg := platform_from_env(name, env))}
+    reports_dir = Path(env.get("OUTRANK_REPORTS_DIR") or "reports")
+    return Settings(
+        db_path=Path(env["OUTRANK_DB"]) if env.get("OUTRANK_DB") else default_db_path(),
+        reports_dir=reports_dir,
+        outbox_dir=Path(env.get("OUTRANK_OUTBOX_DIR") or reports_dir.parent / "outbox"),
+        allow_private=env.get("OUTRANK_ALLOW_PRIVATE") == "1",
+        platforms=platforms,
+        samples=_env_int("OUTRANK_SAMPLES", DEFAULT_SAMPLES),
+        lease_seconds=_env_float("OUTRANK_LEASE_SECONDS", 60.0),
+        analyst=env.get("OUTRANK_ANALYST") or None,
+    )
+
+
+def missing_keys_message() -> str:
+    names = ", ".join(" or ".join(v) for v in KEY_ENV_VARS.values())
+    return f"no provider API key is set; set at least one of {names} (or run `outrank demo`)"
