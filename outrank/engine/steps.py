@@ -30,7 +30,8 @@ class StepFailed(Exception):
 
 
 def is_transient(exc: BaseException) -> bool:
-    return isinstance(exc, ProviderError) and exc.transient
+    """Provider and crawl errors say whether a retry can help; anything else is a bug and is not retried."""
+    return getattr(exc, "transient", False) is True
 
 
 class _Wait:
@@ -97,6 +98,28 @@ class StepRunner:
             raise StepFailed(key, exc) from exc
         self._commit(key, result, persist)
         return result
+
+    def executed(self, key: str) -> bool:
+        """Whether the step has run in this scan at all (completed or not)."""
+        row = self.store.db.execute(
+            "SELECT 1 FROM steps WHERE scan_id = ? AND key = ?", [self.scan_id, key]
+        ).fetchone()
+        return row is not None
+
+    def invalidate(self, *keys: str) -> None:
+        """Forget results that depend on data which has since changed, so they are computed again."""
+        with self.store.write() as db:
+            for key in keys:
+                db.execute("DELETE FROM steps WHERE scan_id = ? AND key = ?", [self.scan_id, key])
+
+    def record_failure(self, key: str, message: str) -> None:
+        """Mark a step failed without running it (its platform already failed in a way retries cannot fix)."""
+        self._mark_running(key)
+        with self.store.write() as db:
+            db.execute(
+                "UPDATE steps SET status = 'failed', error = ?, finished_at = ? WHERE scan_id = ? AND key = ?",
+                [message, utcnow(), self.scan_id, key],
+            )
 
     def _mark_running(self, key: str) -> None:
         with self.store.write() as db:

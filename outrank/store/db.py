@@ -24,7 +24,8 @@ def utcnow() -> str:
 
 def connect(path: Path) -> Database:
     """A connection in autocommit mode, so every write transaction is an explicit BEGIN IMMEDIATE."""
-    conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=True, timeout=30)
+    # Each thread gets its own connection (Store); the check is off only so close() can run from the owner.
+    conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False, timeout=30)
     conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     conn.execute("PRAGMA journal_mode = WAL")
     # FULL: a checkpointed step must survive power loss, and the write rate is tiny.

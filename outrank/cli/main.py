@@ -1,0 +1,179 @@
+"""The `outrank` command. Each command parses arguments, calls one library function and renders the result.
+
+Exit codes: 0 complete or partial, 1 failed or cancelled, 2 bad input or usage.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar
+
+import typer
+
+from outrank import PLATFORMS, __version__
+from outrank.cli import render
+from outrank.config import Settings, load_settings
+from outrank.errors import BadInput, OutrankError
+
+app = typer.Typer(help="Measure and track how visible a business is in AI assistants.", no_args_is_help=True,
+                  pretty_exceptions_show_locals=False, add_completion=False)
+runs_app = typer.Typer(help="Inspect scan runs.", no_args_is_help=True)
+app.add_typer(runs_app, name="runs")
+
+F = TypeVar("F", bound=Callable[..., Any])
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout for scripts.")]
+EXIT_FOR_STATUS = {"complete": 0, "partial": 0, "failed": 1, "cancelled": 1}
+
+
+def cli_errors(fn: F) -> F:
+    """Turn library errors into one stderr line and the error's exit code."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except OutrankError as exc:
+            render.err.print(f"[red]error:[/] {exc}", soft_wrap=True)
+            raise typer.Exit(exc.exit_code) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _settings(samples: int | None = None, questions: int | None = None,
+              platforms: str | None = None) -> Settings:
+    try:
+        settings = load_settings()
+    except ValueError as exc:
+        raise BadInput(f"invalid setting in the environment: {exc}") from exc
+    changes: dict[str, Any] = {}
+    if samples is not None:
+        changes["samples"] = samples
+    if questions is not None:
+        changes["question_count"] = questions
+    if platforms:
+        wanted = [p.strip() for p in platforms.split(",") if p.strip()]
+        if unknown := [p for p in wanted if p not in PLATFORMS]:
+            raise BadInput(f"unknown platform {', '.join(unknown)}; choose from {', '.join(PLATFORMS)}")
+        if missing := [p for p in wanted if p not in settings.platforms]:
+            raise BadInput(f"no API key for {', '.join(missing)}; set its key or leave it out of --platforms")
+        changes["platforms"] = {p: settings.platforms[p] for p in wanted}
+    return settings.with_overrides(**changes) if changes else settings
+
+
+def _finish(summary: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        render.print_json(summary)
+    else:
+        render.scan_result(summary)
+    raise typer.Exit(EXIT_FOR_STATUS.get(summary["status"], 1))
+
+
+@app.command()
+@cli_errors
+def scan(
+    target: Annotated[str, typer.Argument(help="A domain (example.com) or an http(s) URL, port allowed.")],
+    email: Annotated[str | None, typer.Option(help="Send the completion email to this address.")] = None,
+    new: Annotated[bool, typer.Option("--new", help="Start a fresh scan even if an unfinished one exists.")] = False,
+    samples: Annotated[int | None, typer.Option(min=1, max=20, help="Times each question is asked per platform.")] = None,
+    questions: Annotated[int | None, typer.Option(min=1, max=50, help="How many questions to research.")] = None,
+    platforms: Annotated[str | None, typer.Option(help="Comma-separated subset, e.g. chatgpt,claude.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Crawl a site, ask every configured AI platform its customers' questions, and score its visibility."""
+    from outrank.service import start_scan
+
+    settings = _settings(samples, questions, platforms)
+    with render.ScanProgress() as progress:
+        summary = start_scan(settings, target, email=email, new=new, events=progress)
+    _finish(summary, as_json)
+
+
+@app.command()
+@cli_errors
+def rescan(
+    domain_or_email: Annotated[str, typer.Argument(metavar="DOMAIN|EMAIL", help="A site's domain or a subscriber's email.")],
+    skip_email: Annotated[bool, typer.Option("--skip-email", help="Do not email the subscriber.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Start a new scan of a known site (or of every site of a subscriber)."""
+    from outrank.service import rescan as rescan_sites
+
+    with render.ScanProgress() as progress:
+        summaries = rescan_sites(_settings(), domain_or_email, skip_email=skip_email, events=progress)
+    if as_json:
+        render.print_json(summaries if len(summaries) > 1 else summaries[0])
+    else:
+        for summary in summaries:
+            render.scan_result(summary)
+    raise typer.Exit(max(EXIT_FOR_STATUS.get(s["status"], 1) for s in summaries))
+
+
+@app.command()
+@cli_errors
+def resume(scan_id: Annotated[int, typer.Argument(help="The scan to continue.")], as_json: JsonOpt = False) -> None:
+    """Continue an unfinished, failed or cancelled scan from its last checkpoint."""
+    from outrank.service import resume_scan
+
+    with render.ScanProgress() as progress:
+        summary = resume_scan(_settings(), scan_id, events=progress)
+    _finish(summary, as_json)
+
+
+@app.command()
+@cli_errors
+def cancel(scan_id: Annotated[int, typer.Argument(help="The scan to cancel.")], as_json: JsonOpt = False) -> None:
+    """Ask a running scan to stop after its current step (a scan nobody runs is cancelled at once)."""
+    from outrank.service import cancel_scan
+
+    summary = cancel_scan(_settings(), scan_id)
+    if as_json:
+        render.print_json(summary)
+    else:
+        render.out.print(f"scan {scan_id}: {summary['status']} (cancel requested)")
+
+
+@runs_app.command("show")
+@cli_errors
+def runs_show(scan_id: Annotated[int, typer.Argument(help="The scan to show.")], as_json: JsonOpt = False) -> None:
+    """A timeline of a scan's steps with attempts, durations and errors."""
+    from outrank.service import run_details
+
+    details = run_details(_settings(), scan_id)
+    if as_json:
+        render.print_json(details)
+    else:
+        render.run_timeline(details)
+
+
+@app.command()
+@cli_errors
+def demo(
+    email: Annotated[str | None, typer.Option(help="Also write a completion email for this address.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Run a full scan of a bundled sample site against simulated AI platforms (no keys, no internet)."""
+    from outrank.demo.run import run_demo
+
+    render.err.print("[yellow]demo:[/] simulated platforms and a sample site on 127.0.0.1; no real assistant is asked")
+    with render.ScanProgress() as progress:
+        summary = run_demo(load_settings(), email=email, events=progress)
+    _finish(summary, as_json)
+
+
+def version_callback(value: bool) -> None:
+    if value:
+        render.out.print(f"outrank {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: Annotated[bool, typer.Option("--version", callback=version_callback, is_eager=True,
+                                          help="Show the version and exit.")] = False,
+) -> None:
+    """outrank: AI visibility scans you can trust, on your own machine."""
+
+
+def run() -> None:
+    app()

@@ -1,0 +1,104 @@
+"""Render a scan's stored results into one self-contained HTML file."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+from sqlite_utils import Database
+
+from outrank.scoring import PlatformScore
+
+SAFE_SCHEMES = ("http://", "https://")
+
+
+def safe_url(url: str) -> str:
+    """Only web links survive; `javascript:` and friends become inert."""
+    return url if url.lower().startswith(SAFE_SCHEMES) else "#"
+
+
+def _environment() -> Environment:
+    env = Environment(loader=PackageLoader("outrank", "templates"), autoescape=select_autoescape(default=True))
+    env.filters["safe_url"] = safe_url
+    return env
+
+
+def report_path(reports_dir: Path, domain: str, scan_id: int) -> Path:
+    slug = re.sub(r"[^a-z0-9.-]+", "-", domain.lower()).strip("-.") or "site"
+    return reports_dir / slug / f"scan-{scan_id}.html"
+
+
+def _answers(db: Database, scan_id: int) -> list[dict[str, Any]]:
+    rows = list(
+        db.query(
+            "SELECT r.*, p.text AS question, p.position FROM responses r JOIN prompts p ON p.id = r.prompt_id"
+            " WHERE r.scan_id = ? ORDER BY p.position, r.platform, r.sample",
+            [scan_id],
+        )
+    )
+    for row in rows:
+        row["citations"] = list(
+            db.query("SELECT url, domain, title FROM citations WHERE response_id = ? ORDER BY id", [row["id"]])
+        )
+    return rows
+
+
+def _question_grid(answers: list[dict[str, Any]], platforms: list[str]) -> list[dict[str, Any]]:
+    grid: dict[int, dict[str, Any]] = {}
+    for a in answers:
+        entry = grid.setdefault(
+            a["position"], {"text": a["question"], "cells": {p: {"answered": 0, "mentioned": 0} for p in platforms}}
+        )
+        cell = entry["cells"].setdefault(a["platform"], {"answered": 0, "mentioned": 0})
+        if a["status"] == "ok":
+            cell["answered"] += 1
+            cell["mentioned"] += int(bool(a["mentioned"]))
+    return [grid[k] for k in sorted(grid)]
+
+
+def top_competitors(answers: list[dict[str, Any]], limit: int = 10) -> list[tuple[str, int]]:
+    counts: Counter[str] = Counter()
+    for a in answers:
+        counts.update(set(json.loads(a["competitors"] or "[]")))
+    return counts.most_common(limit)
+
+
+def summary_sentence(domain: str, overall: float | None, scores: list[PlatformScore]) -> str:
+    answered = sum(s.answered for s in scores if s.available)
+    mentioned = sum(s.mentioned for s in scores if s.available)
+    if overall is None:
+        return f"No platform answered enough questions to score {domain}."
+    return (
+        f"{domain} was named in {mentioned} of {answered} answers across "
+        f"{', '.join(s.platform for s in scores if s.available)}."
+    )
+
+
+def render_report(
+    db: Database, scan: dict[str, Any], scores: list[PlatformScore], overall: float | None, reports_dir: Path
+) -> Path:
+    answers = _answers(db, scan["id"])
+    platforms = [s.platform for s in scores]
+    last_errors = {a["platform"]: a["error"] for a in answers if a["status"] == "error"}
+    settings = json.loads(scan["settings"])
+    html = _environment().get_template("report.html.j2").render(
+        scan=scan,
+        overall=overall,
+        summary=summary_sentence(scan["domain"], overall, scores),
+        scores=[s.to_json() | {"error": last_errors.get(s.platform)} for s in scores],
+        questions=_question_grid(answers, platforms),
+        competitors=top_competitors(answers),
+        answers=answers,
+        samples=settings.get("samples"),
+        weights=", ".join(f"{p} {w:g}" for p, w in settings.get("weights", {}).items()),
+    )
+    path = report_path(reports_dir, scan["domain"], scan["id"])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(html, encoding="utf-8")
+    tmp.replace(path)
+    return path

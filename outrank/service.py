@@ -1,0 +1,221 @@
+"""The library API behind the CLI: each command calls one of these and renders what it returns."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from outrank import PLATFORMS
+from outrank.config import KEY_ENV_VARS, Settings, missing_keys_message
+from outrank.crawl import CrawlError, Target, check_url_allowed, parse_target
+from outrank.engine.lease import lease_is_free
+from outrank.errors import BadInput, OutrankError, ScanBusy, ScanNotFound
+from outrank.pipeline import Events, Pipeline
+from outrank.providers import Provider, build_provider
+from outrank.scoring import platform_scores
+from outrank.store.db import Store
+from outrank.store.scans import (
+    FINISHED,
+    create_scan,
+    find_sites,
+    get_scan,
+    latest_unfinished_scan,
+    request_cancel,
+    update_scan,
+    upsert_site,
+)
+
+TRIGGERS = ("manual", "scheduled", "rescan", "admin")
+
+
+def open_store(settings: Settings) -> Store:
+    return Store(settings.db_path)
+
+
+def build_providers(settings: Settings) -> dict[str, Provider]:
+    return {name: build_provider(cfg) for name, cfg in settings.platforms.items()}
+
+
+def _check_target_reachable(target: Target, settings: Settings) -> None:
+    try:
+        check_url_allowed(target.base_url, allow_private=settings.allow_private)
+    except CrawlError as exc:
+        raise BadInput(str(exc)) from exc
+
+
+def _validate_email(email: str | None) -> str | None:
+    if email is None:
+        return None
+    local, _, domain = email.strip().partition("@")
+    if not local or "." not in domain or any(ch in email for ch in " \r\n<>,;"):
+        raise BadInput(f"invalid email address {email!r}")
+    return email.strip()
+
+
+def _scan_settings(settings: Settings) -> dict[str, Any]:
+    """What a scan records about how it was run (never keys or base URLs)."""
+    return {
+        "platforms": list(settings.platforms),
+        "models": {name: cfg.model for name, cfg in settings.platforms.items()},
+        "samples": settings.samples,
+        "questions": settings.question_count,
+        "weights": settings.weights,
+        "coverage_threshold": settings.coverage_threshold,
+        "analyst": settings.analyst,
+    }
+
+
+def start_scan(
+    settings: Settings,
+    target: str,
+    *,
+    email: str | None = None,
+    new: bool = False,
+    trigger: str = "manual",
+    domain: str | None = None,
+    events: Events | None = None,
+) -> dict[str, Any]:
+    """Validate everything first (nothing is written for bad input), then create or resume and run a scan."""
+    parsed = parse_target(target)
+    if domain:
+        parsed = Target(domain=domain, base_url=parsed.base_url)
+    recipient = _validate_email(email)
+    if trigger not in TRIGGERS:
+        raise BadInput(f"invalid trigger {trigger!r}; use one of {', '.join(TRIGGERS)}")
+    if settings.samples < 1 or settings.question_count < 1:
+        raise BadInput("samples and questions must each be at least 1")
+    if not settings.platforms:
+        raise BadInput(missing_keys_message())
+    _check_target_reachable(parsed, settings)
+    store = open_store(settings)
+    try:
+        emit = events or (lambda kind, data: None)
+        for name in PLATFORMS:
+            if name not in settings.platforms:
+                emit("skipped", {"platform": name, "reason": f"no key ({' or '.join(KEY_ENV_VARS[name])} is not set)"})
+        if not new and (existing := latest_unfinished_scan(store.db, parsed.domain)):
+            if not lease_is_free(existing["lease_owner"], existing["lease_expires_at"]):
+                raise ScanBusy(f"scan {existing['id']} of {parsed.domain} is running in another process")
+            emit("resumed", {"scan_id": existing["id"]})
+            return _run(store, existing["id"], settings, emit)
+        site_id = upsert_site(store.db, parsed.domain, parsed.base_url, recipient)
+        scan_id = create_scan(store.db, site_id=site_id, domain=parsed.domain, target_url=parsed.base_url,
+                              trigger=trigger, recipient=recipient, settings=_scan_settings(settings),
+                              simulated=settings.simulated)
+        emit("started", {"scan_id": scan_id})
+        return _run(store, scan_id, settings, emit)
+    finally:
+        store.close()
+
+
+def _run(store: Store, scan_id: int, settings: Settings, events: Events) -> dict[str, Any]:
+    scan = get_scan(store.db, scan_id) or {}
+    platforms = json.loads(scan["settings"])["platforms"]
+    for name in platforms:
+        if name not in settings.platforms:
+            events("skipped", {"platform": name, "reason": "its key is no longer set; its calls will fail"})
+    Pipeline(store, scan_id, settings, build_providers(settings), events).run()
+    return scan_summary(store, scan_id)
+
+
+def resume_scan(settings: Settings, scan_id: int, events: Events | None = None) -> dict[str, Any]:
+    store = open_store(settings)
+    try:
+        scan = get_scan(store.db, scan_id)
+        if scan is None:
+            raise ScanNotFound(f"no scan with id {scan_id}")
+        if scan["status"] == "complete":
+            return scan_summary(store, scan_id)
+        if not lease_is_free(scan["lease_owner"], scan["lease_expires_at"]):
+            raise ScanBusy(f"scan {scan_id} is running in another process ({scan['lease_owner']})")
+        if scan["status"] == "cancelled":
+            update_scan(store, scan_id, cancel_requested=0)
+        emit = events or (lambda kind, data: None)
+        emit("resumed", {"scan_id": scan_id})
+        return _run(store, scan_id, settings, emit)
+    finally:
+        store.close()
+
+
+def cancel_scan(settings: Settings, scan_id: int) -> dict[str, Any]:
+    store = open_store(settings)
+    try:
+        scan = get_scan(store.db, scan_id)
+        if scan is None:
+            raise ScanNotFound(f"no scan with id {scan_id}")
+        if scan["status"] in FINISHED:
+            raise OutrankError(f"scan {scan_id} already finished ({scan['status']})")
+        request_cancel(store.db, scan_id)
+        if lease_is_free(scan["lease_owner"], scan["lease_expires_at"]):
+            # Nobody is running it, so nobody will see the request: cancel it here.
+            update_scan(store, scan_id, status="cancelled", error="cancelled by request")
+        return scan_summary(store, scan_id)
+    finally:
+        store.close()
+
+
+def rescan(settings: Settings, domain_or_email: str, *, skip_email: bool = False,
+           events: Events | None = None) -> list[dict[str, Any]]:
+    store = open_store(settings)
+    try:
+        sites = find_sites(store.db, domain_or_email.strip())
+    finally:
+        store.close()
+    if not sites:
+        raise BadInput(f"no site or subscriber matches {domain_or_email!r}; scan it first with `outrank scan`")
+    return [
+        start_scan(settings, site["target_url"], domain=site["domain"], new=True, trigger="rescan",
+                   email=None if skip_email else site["email"], events=events)
+        for site in sites
+    ]
+
+
+def scan_summary(store: Store, scan_id: int) -> dict[str, Any]:
+    """The `--json` contract of `scan` and `resume`."""
+    scan = get_scan(store.db, scan_id)
+    if scan is None:
+        raise ScanNotFound(f"no scan with id {scan_id}")
+    settings = json.loads(scan["settings"])
+    rows = list(store.db.query(
+        "SELECT platform, status, mentioned, model FROM responses WHERE scan_id = ?", [scan_id]))
+    scores = platform_scores(rows, settings["platforms"], settings.get("coverage_threshold", 0.7))
+    report = store.db.execute("SELECT path FROM reports WHERE scan_id = ?", [scan_id]).fetchone()
+    return {
+        "scan_id": scan_id,
+        "domain": scan["domain"],
+        "status": scan["status"],
+        "score": None if scan["score"] is None else round(scan["score"], 1),
+        "platforms": {
+            s.platform: {
+                "score": None if s.score is None else round(s.score, 1),
+                "mentioned": s.mentioned,
+                "answered": s.answered,
+                "errors": s.errors,
+            }
+            for s in scores
+        },
+        "report": report[0] if report else None,
+        "error": scan["error"],
+        "simulated": bool(scan["simulated"]),
+    }
+
+
+def run_details(settings: Settings, scan_id: int) -> dict[str, Any]:
+    store = open_store(settings)
+    try:
+        scan = get_scan(store.db, scan_id)
+        if scan is None:
+            raise ScanNotFound(f"no scan with id {scan_id}")
+        steps = list(store.db.query(
+            "SELECT key, status, attempts, started_at, finished_at, error, attempt_log FROM steps"
+            " WHERE scan_id = ? ORDER BY started_at, key", [scan_id]))
+        for step in steps:
+            step["attempt_log"] = json.loads(step["attempt_log"])
+        public = {k: v for k, v in scan.items() if k not in ("settings",)}
+        return public | {"settings": json.loads(scan["settings"]), "steps": steps}
+    finally:
+        store.close()
+
+
+EventSink = Callable[[str, dict[str, Any]], None]
