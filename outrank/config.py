@@ -119,6 +119,11 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         platforms=platforms,
         samples=_env_int("OUTRANK_SAMPLES", DEFAULT_SAMPLES),
         lease_seconds=_env_float("OUTRANK_LEASE_SECONDS", 60.0),
+        retry=RetryPolicy(
+            attempts=_env_int("OUTRANK_RETRY_ATTEMPTS", 4),
+            initial_wait=_env_float("OUTRANK_RETRY_WAIT", 1.0),
+            max_wait=_env_float("OUTRANK_RETRY_MAX_WAIT", 30.0),
+        ),
         analyst=env.get("OUTRANK_ANALYST") or None,
     )
 

@@ -213,7 +213,7 @@ class SimulatorServer(ThreadingHTTPServer):
         }
 
     def start(self) -> SimulatorServer:
-        self._thread = threading.Thread(target=self.serve_forever, name="simulator", daemon=True)
+        self._thread = threading.Thread(target=self.serve_forever, args=(0.05,), name="simulator", daemon=True)
         self._thread.start()
         return self
 

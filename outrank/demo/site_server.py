@@ -51,7 +51,7 @@ class SiteServer(ThreadingHTTPServer):
         return f"http://127.0.0.1:{self.server_address[1]}"
 
     def start(self) -> SiteServer:
-        threading.Thread(target=self.serve_forever, name="site", daemon=True).start()
+        threading.Thread(target=self.serve_forever, args=(0.05,), name="site", daemon=True).start()
         return self
 
     def stop(self) -> None:
