@@ -115,9 +115,7 @@ RESEARCH_SYSTEM = (
 
 
 def analyze(provider: Provider, domain: str, pages: list[dict[str, Any]]) -> dict[str, Any]:
-    prompt = (
-        f"Describe the business behind {domain}.\n\n<website>\n{crawl_digest(domain, pages)}\n</website>"
-    )
+    prompt = f"Describe the business behind {domain}.\n\n<website>\n{crawl_digest(domain, pages)}\n</website>"
     raw = provider.structured(
         system=ANALYST_SYSTEM, prompt=prompt, name="business_analysis", schema=strict_schema(BusinessAnalysis)
     )

@@ -21,7 +21,9 @@ USER_AGENT = f"outrank/{__version__} (+https://github.com/outrank; AI visibility
 MAX_REDIRECTS = 5
 MAX_BODY_BYTES = 3_000_000
 PAGE_TEXT_LIMIT = 20_000
-HOST_PATTERN = re.compile(r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$")
+HOST_PATTERN = re.compile(
+    r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$"
+)
 
 
 class CrawlError(OutrankError):

@@ -61,7 +61,7 @@ class Pipeline:
         self.scan_id = scan_id
         self.settings = settings
         self.providers = providers
-        self.events = events or _no_events
+        self.events = events
         self.steps = StepRunner(store, scan_id, settings.retry)
         self.scan: dict[str, Any] = get_scan(store.db, scan_id) or {}
         self.scan_settings: dict[str, Any] = json.loads(self.scan["settings"])
@@ -74,8 +74,14 @@ class Pipeline:
     def run(self) -> str:
         with Lease(self.store, self.scan_id, self.settings.lease_seconds) as lease:
             self.lease = lease
-            update_scan(self.store, self.scan_id, status="running", error=None, finished_at=None,
-                        started_at=self.scan["started_at"] or utcnow())
+            update_scan(
+                self.store,
+                self.scan_id,
+                status="running",
+                error=None,
+                finished_at=None,
+                started_at=self.scan["started_at"] or utcnow(),
+            )
             try:
                 status = self._stages()
             except ScanCancelled:
@@ -99,8 +105,11 @@ class Pipeline:
         self._stage("setup", 2, lambda: self.steps.run("setup", self._setup))
         pages = self._stage("crawl", 5, lambda: self.steps.run("crawl", self._crawl, persist=self._save_pages))
         business = self._stage("analyze", 15, lambda: self.steps.run("analyze", lambda: self._analyze(pages)))
-        self._stage("research", 22, lambda: self.steps.run(
-            "research", lambda: self._research(business), persist=self._save_prompts))
+        self._stage(
+            "research",
+            22,
+            lambda: self.steps.run("research", lambda: self._research(business), persist=self._save_prompts),
+        )
         changed = self._query_all(business)
         if changed:
             self.steps.invalidate("finalize")
@@ -128,9 +137,16 @@ class Pipeline:
             raise ScanCancelled
 
     def _finish(self, status: str, error: str | None, score: float | None = None) -> None:
-        update_scan(self.store, self.scan_id, status=status, error=error, score=score, finished_at=utcnow(),
-                    progress=100.0 if status in ("complete", "partial") else self._progress(),
-                    current_step=None)
+        update_scan(
+            self.store,
+            self.scan_id,
+            status=status,
+            error=error,
+            score=score,
+            finished_at=utcnow(),
+            progress=100.0 if status in ("complete", "partial") else self._progress(),
+            current_step=None,
+        )
         self.events("finished", {"status": status, "error": error})
 
     # -- stages ---------------------------------------------------------------------------------------
@@ -148,8 +164,16 @@ class Pipeline:
                 "INSERT INTO pages (scan_id, url, status_code, title, meta_description, h1, text, word_count)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (scan_id, url) DO UPDATE SET"
                 " title = excluded.title, text = excluded.text, word_count = excluded.word_count",
-                [self.scan_id, page["url"], page["status_code"], page["title"], page["meta_description"],
-                 page["h1"], page["text"], page["word_count"]],
+                [
+                    self.scan_id,
+                    page["url"],
+                    page["status_code"],
+                    page["title"],
+                    page["meta_description"],
+                    page["h1"],
+                    page["text"],
+                    page["word_count"],
+                ],
             )
 
     def analyst(self) -> Provider:
@@ -177,8 +201,11 @@ class Pipeline:
     # -- query phase ----------------------------------------------------------------------------------
 
     def calls(self) -> list[Call]:
-        prompts = list(self.store.db.query(
-            "SELECT id, position, text FROM prompts WHERE scan_id = ? ORDER BY position", [self.scan_id]))
+        prompts = list(
+            self.store.db.query(
+                "SELECT id, position, text FROM prompts WHERE scan_id = ? ORDER BY position", [self.scan_id]
+            )
+        )
         samples = int(self.scan_settings["samples"])
         return [
             Call(p["id"], p["position"], p["text"], platform, sample)
@@ -218,14 +245,20 @@ class Pipeline:
     # -- finalize and notify ---------------------------------------------------------------------------
 
     def _finalize(self) -> dict[str, Any]:
-        rows = list(self.store.db.query(
-            "SELECT platform, status, mentioned, model FROM responses WHERE scan_id = ?", [self.scan_id]))
+        rows = list(
+            self.store.db.query(
+                "SELECT platform, status, mentioned, model FROM responses WHERE scan_id = ?", [self.scan_id]
+            )
+        )
         scores = platform_scores(rows, self.platforms, self.settings.coverage_threshold)
         overall = overall_score(scores, self.scan_settings.get("weights", self.settings.weights))
         failed_calls = sum(s.errors for s in scores) + (len(self.calls()) - len(rows))
         status, error = "complete", None
         if overall is None:
-            status, error = "failed", "no platform answered enough questions to score: " + self._platform_errors()
+            status, error = (
+                "failed",
+                "no platform answered enough questions to score: " + self._platform_errors(),
+            )
         elif failed_calls or not all(s.available for s in scores):
             status = "partial"
             error = self._platform_errors() or None
@@ -233,27 +266,39 @@ class Pipeline:
         report = render_report(self.store.db, scan | {"status": status}, scores, overall, self.settings.reports_dir)
         now = utcnow()
         with self.store.write() as db:
-            db.execute("INSERT INTO reports (scan_id, path, created_at) VALUES (?, ?, ?) ON CONFLICT (scan_id)"
-                       " DO UPDATE SET path = excluded.path, created_at = excluded.created_at",
-                       [self.scan_id, str(report), now])
-            db.execute("INSERT INTO score_history (scan_id, domain, score, platforms, created_at)"
-                       " VALUES (?, ?, ?, ?, ?) ON CONFLICT (scan_id) DO UPDATE SET score = excluded.score,"
-                       " platforms = excluded.platforms",
-                       [self.scan_id, self.scan["domain"], overall, json.dumps([s.to_json() for s in scores]), now])
+            db.execute(
+                "INSERT INTO reports (scan_id, path, created_at) VALUES (?, ?, ?) ON CONFLICT (scan_id)"
+                " DO UPDATE SET path = excluded.path, created_at = excluded.created_at",
+                [self.scan_id, str(report), now],
+            )
+            db.execute(
+                "INSERT INTO score_history (scan_id, domain, score, platforms, created_at)"
+                " VALUES (?, ?, ?, ?, ?) ON CONFLICT (scan_id) DO UPDATE SET score = excluded.score,"
+                " platforms = excluded.platforms",
+                [self.scan_id, self.scan["domain"], overall, json.dumps([s.to_json() for s in scores]), now],
+            )
         return {"status": status, "score": overall, "report": str(report), "error": error}
 
     def _platform_errors(self) -> str:
         rows = self.store.db.query(
             "SELECT platform, error FROM responses WHERE scan_id = ? AND status = 'error'"
-            " GROUP BY platform ORDER BY platform", [self.scan_id])
+            " GROUP BY platform ORDER BY platform",
+            [self.scan_id],
+        )
         return "; ".join(f"{r['platform']}: {r['error']}" for r in rows)
 
     def _notify(self, result: dict[str, Any]) -> dict[str, Any]:
         from pathlib import Path
 
         scan = (get_scan(self.store.db, self.scan_id) or {}) | {"status": result["status"]}
-        return queue_and_deliver(self.store, scan, result["score"], Path(result["report"]),
-                                 self.settings.outbox_dir, DEFAULT_SENDER)
+        return queue_and_deliver(
+            self.store,
+            scan,
+            result["score"],
+            Path(result["report"]),
+            self.settings.outbox_dir,
+            DEFAULT_SENDER,
+        )
 
 
 class _QueryPhase:
@@ -261,10 +306,14 @@ class _QueryPhase:
 
     def __init__(self, pipeline: Pipeline, business: dict[str, Any]) -> None:
         self.pipeline = pipeline
-        self.variants = name_variants(pipeline.scan["domain"], business.get("business_name"),
-                                      business.get("aliases") or [])
-        self.location = Location(country=business.get("country"), region=business.get("region"),
-                                 city=business.get("city")) if business.get("country") else None
+        self.variants = name_variants(
+            pipeline.scan["domain"], business.get("business_name"), business.get("aliases") or []
+        )
+        self.location = (
+            Location(country=business.get("country"), region=business.get("region"), city=business.get("city"))
+            if business.get("country")
+            else None
+        )
         self.broken: dict[str, str] = {}
         self.stop = threading.Event()
         self.lock = threading.Lock()
@@ -307,20 +356,44 @@ class _QueryPhase:
             " competitors = excluded.competitors, error = NULL, latency_ms = excluded.latency_ms,"
             " input_tokens = excluded.input_tokens, output_tokens = excluded.output_tokens,"
             " search_calls = excluded.search_calls RETURNING id",
-            [self.pipeline.scan_id, call.prompt_id, call.platform, call.sample, answer.text, answer.model,
-             int(mention.mentioned), mention.offset, json.dumps(competitors), answer.latency_ms,
-             answer.input_tokens, answer.output_tokens, answer.search_calls, utcnow()],
+            [
+                self.pipeline.scan_id,
+                call.prompt_id,
+                call.platform,
+                call.sample,
+                answer.text,
+                answer.model,
+                int(mention.mentioned),
+                mention.offset,
+                json.dumps(competitors),
+                answer.latency_ms,
+                answer.input_tokens,
+                answer.output_tokens,
+                answer.search_calls,
+                utcnow(),
+            ],
         )
         response_id = cursor.fetchone()[0]
         db.execute("DELETE FROM citations WHERE response_id = ?", [response_id])
         for cited in answer.citations:
-            db.execute("INSERT OR IGNORE INTO citations (response_id, url, domain, title) VALUES (?, ?, ?, ?)",
-                       [response_id, cited.url, cited.domain, cited.title])
+            db.execute(
+                "INSERT OR IGNORE INTO citations (response_id, url, domain, title) VALUES (?, ?, ?, ?)",
+                [response_id, cited.url, cited.domain, cited.title],
+            )
         db.execute(
             "INSERT OR REPLACE INTO cost_ledger (scan_id, step_key, platform, model, input_tokens, output_tokens,"
             " search_calls, cost_usd, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [self.pipeline.scan_id, call.key, call.platform, answer.model, answer.input_tokens,
-             answer.output_tokens, answer.search_calls, answer.cost_usd, utcnow()],
+            [
+                self.pipeline.scan_id,
+                call.key,
+                call.platform,
+                answer.model,
+                answer.input_tokens,
+                answer.output_tokens,
+                answer.search_calls,
+                answer.cost_usd,
+                utcnow(),
+            ],
         )
 
     def _save_error(self, call: Call, error: str) -> None:

@@ -51,7 +51,8 @@ def _question_grid(answers: list[dict[str, Any]], platforms: list[str]) -> list[
     grid: dict[int, dict[str, Any]] = {}
     for a in answers:
         entry = grid.setdefault(
-            a["position"], {"text": a["question"], "cells": {p: {"answered": 0, "mentioned": 0} for p in platforms}}
+            a["position"],
+            {"text": a["question"], "cells": {p: {"answered": 0, "mentioned": 0} for p in platforms}},
         )
         cell = entry["cells"].setdefault(a["platform"], {"answered": 0, "mentioned": 0})
         if a["status"] == "ok":
@@ -85,16 +86,20 @@ def render_report(
     platforms = [s.platform for s in scores]
     last_errors = {a["platform"]: a["error"] for a in answers if a["status"] == "error"}
     settings = json.loads(scan["settings"])
-    html = _environment().get_template("report.html.j2").render(
-        scan=scan,
-        overall=overall,
-        summary=summary_sentence(scan["domain"], overall, scores),
-        scores=[s.to_json() | {"error": last_errors.get(s.platform)} for s in scores],
-        questions=_question_grid(answers, platforms),
-        competitors=top_competitors(answers),
-        answers=answers,
-        samples=settings.get("samples"),
-        weights=", ".join(f"{p} {w:g}" for p, w in settings.get("weights", {}).items()),
+    html = (
+        _environment()
+        .get_template("report.html.j2")
+        .render(
+            scan=scan,
+            overall=overall,
+            summary=summary_sentence(scan["domain"], overall, scores),
+            scores=[s.to_json() | {"error": last_errors.get(s.platform)} for s in scores],
+            questions=_question_grid(answers, platforms),
+            competitors=top_competitors(answers),
+            answers=answers,
+            samples=settings.get("samples"),
+            weights=", ".join(f"{p} {w:g}" for p, w in settings.get("weights", {}).items()),
+        )
     )
     path = report_path(reports_dir, scan["domain"], scan["id"])
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -93,16 +93,26 @@ def start_scan(
         emit = events or (lambda kind, data: None)
         for name in PLATFORMS:
             if name not in settings.platforms:
-                emit("skipped", {"platform": name, "reason": f"no key ({' or '.join(KEY_ENV_VARS[name])} is not set)"})
+                emit(
+                    "skipped",
+                    {"platform": name, "reason": f"no key ({' or '.join(KEY_ENV_VARS[name])} is not set)"},
+                )
         if not new and (existing := latest_unfinished_scan(store.db, parsed.domain)):
             if not lease_is_free(existing["lease_owner"], existing["lease_expires_at"]):
                 raise ScanBusy(f"scan {existing['id']} of {parsed.domain} is running in another process")
             emit("resumed", {"scan_id": existing["id"]})
             return _run(store, existing["id"], settings, emit)
         site_id = upsert_site(store.db, parsed.domain, parsed.base_url, recipient)
-        scan_id = create_scan(store.db, site_id=site_id, domain=parsed.domain, target_url=parsed.base_url,
-                              trigger=trigger, recipient=recipient, settings=_scan_settings(settings),
-                              simulated=settings.simulated)
+        scan_id = create_scan(
+            store.db,
+            site_id=site_id,
+            domain=parsed.domain,
+            target_url=parsed.base_url,
+            trigger=trigger,
+            recipient=recipient,
+            settings=_scan_settings(settings),
+            simulated=settings.simulated,
+        )
         emit("started", {"scan_id": scan_id})
         return _run(store, scan_id, settings, emit)
     finally:
@@ -155,8 +165,9 @@ def cancel_scan(settings: Settings, scan_id: int) -> dict[str, Any]:
         store.close()
 
 
-def rescan(settings: Settings, domain_or_email: str, *, skip_email: bool = False,
-           events: Events | None = None) -> list[dict[str, Any]]:
+def rescan(
+    settings: Settings, domain_or_email: str, *, skip_email: bool = False, events: Events | None = None
+) -> list[dict[str, Any]]:
     store = open_store(settings)
     try:
         sites = find_sites(store.db, domain_or_email.strip())
@@ -165,8 +176,15 @@ def rescan(settings: Settings, domain_or_email: str, *, skip_email: bool = False
     if not sites:
         raise BadInput(f"no site or subscriber matches {domain_or_email!r}; scan it first with `outrank scan`")
     return [
-        start_scan(settings, site["target_url"], domain=site["domain"], new=True, trigger="rescan",
-                   email=None if skip_email else site["email"], events=events)
+        start_scan(
+            settings,
+            site["target_url"],
+            domain=site["domain"],
+            new=True,
+            trigger="rescan",
+            email=None if skip_email else site["email"],
+            events=events,
+        )
         for site in sites
     ]
 
@@ -177,8 +195,7 @@ def scan_summary(store: Store, scan_id: int) -> dict[str, Any]:
     if scan is None:
         raise ScanNotFound(f"no scan with id {scan_id}")
     settings = json.loads(scan["settings"])
-    rows = list(store.db.query(
-        "SELECT platform, status, mentioned, model FROM responses WHERE scan_id = ?", [scan_id]))
+    rows = list(store.db.query("SELECT platform, status, mentioned, model FROM responses WHERE scan_id = ?", [scan_id]))
     scores = platform_scores(rows, settings["platforms"], settings.get("coverage_threshold", 0.7))
     report = store.db.execute("SELECT path FROM reports WHERE scan_id = ?", [scan_id]).fetchone()
     return {
@@ -207,9 +224,13 @@ def run_details(settings: Settings, scan_id: int) -> dict[str, Any]:
         scan = get_scan(store.db, scan_id)
         if scan is None:
             raise ScanNotFound(f"no scan with id {scan_id}")
-        steps = list(store.db.query(
-            "SELECT key, status, attempts, started_at, finished_at, error, attempt_log FROM steps"
-            " WHERE scan_id = ? ORDER BY started_at, key", [scan_id]))
+        steps = list(
+            store.db.query(
+                "SELECT key, status, attempts, started_at, finished_at, error, attempt_log FROM steps"
+                " WHERE scan_id = ? ORDER BY started_at, key",
+                [scan_id],
+            )
+        )
         for step in steps:
             step["attempt_log"] = json.loads(step["attempt_log"])
         public = {k: v for k, v in scan.items() if k not in ("settings",)}

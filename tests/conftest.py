@@ -20,8 +20,14 @@ from outrank.demo.simulator import SimulatorServer
 from outrank.demo.site_server import SiteServer
 
 CLEARED = [v for vars_ in KEY_ENV_VARS.values() for v in vars_] + [
-    "OPENAI_BASE_URL", "ANTHROPIC_BASE_URL", "GOOGLE_GEMINI_BASE_URL", "PERPLEXITY_BASE_URL",
-    "GOOGLE_GENAI_USE_VERTEXAI", "GOOGLE_GENAI_USE_ENTERPRISE", "ANTHROPIC_AUTH_TOKEN", "OUTRANK_ANALYST",
+    "OPENAI_BASE_URL",
+    "ANTHROPIC_BASE_URL",
+    "GOOGLE_GEMINI_BASE_URL",
+    "PERPLEXITY_BASE_URL",
+    "GOOGLE_GENAI_USE_VERTEXAI",
+    "GOOGLE_GENAI_USE_ENTERPRISE",
+    "ANTHROPIC_AUTH_TOKEN",
+    "OUTRANK_ANALYST",
 ]
 
 

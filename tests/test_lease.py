@@ -17,16 +17,23 @@ from outrank.store.scans import create_scan, get_scan, upsert_site
 def store_and_scan(tmp_path: Path) -> tuple[Store, int]:
     store = Store(tmp_path / "lease.db")
     site = upsert_site(store.db, "a.com", "https://a.com/")
-    scan = create_scan(store.db, site_id=site, domain="a.com", target_url="https://a.com/", trigger="manual",
-                       recipient=None, settings={}, simulated=False)
+    scan = create_scan(
+        store.db,
+        site_id=site,
+        domain="a.com",
+        target_url="https://a.com/",
+        trigger="manual",
+        recipient=None,
+        settings={},
+        simulated=False,
+    )
     return store, scan
 
 
 def test_two_holders_never_run_the_same_scan(store_and_scan: tuple[Store, int]) -> None:
     store, scan = store_and_scan
-    with Lease(store, scan, ttl=30):
-        with pytest.raises(ScanBusy, match="another process"):
-            Lease(store, scan, ttl=30, owner="otherhost:1:abc").acquire()
+    with Lease(store, scan, ttl=30), pytest.raises(ScanBusy, match="another process"):
+        Lease(store, scan, ttl=30, owner="otherhost:1:abc").acquire()
     # Released on exit, so the next holder gets it.
     Lease(store, scan, ttl=30, owner="otherhost:1:abc").acquire()
 

@@ -9,21 +9,31 @@ from outrank.demo.simulator import Fault, SimulatorServer
 from outrank.errors import ProviderError
 from outrank.providers import Location, build_provider
 
-MODELS = {"chatgpt": "gpt-5.4-mini", "claude": "claude-haiku-4-5", "gemini": "gemini-2.5-flash",
-          "perplexity": "perplexity/sonar"}
+MODELS = {
+    "chatgpt": "gpt-5.4-mini",
+    "claude": "claude-haiku-4-5",
+    "gemini": "gemini-2.5-flash",
+    "perplexity": "perplexity/sonar",
+}
 QUESTION = "Who is the best dentist in Newcastle NSW?"
 
 
 def provider(simulator: SimulatorServer, name: str, timeout: float = 10.0):  # type: ignore[no-untyped-def]
-    config = PlatformConfig(name=name, api_key=f"{name}-secret-key-987654", model=MODELS[name],
-                            base_url=simulator.base_urls()[name], timeout=timeout)
+    config = PlatformConfig(
+        name=name,
+        api_key=f"{name}-secret-key-987654",
+        model=MODELS[name],
+        base_url=simulator.base_urls()[name],
+        timeout=timeout,
+    )
     return build_provider(config)
 
 
 @pytest.mark.parametrize("name", list(MODELS))
 def test_each_sdk_gets_text_citations_usage_and_model(simulator: SimulatorServer, name: str) -> None:
     answer = provider(simulator, name).timed_ask(
-        QUESTION, location=Location(country="AU", region="NSW", city="Newcastle"), call_id=f"t-{name}-s1")
+        QUESTION, location=Location(country="AU", region="NSW", city="Newcastle"), call_id=f"t-{name}-s1"
+    )
     assert "**" in answer.text and "Newcastle" in answer.text
     assert answer.model.startswith(MODELS[name])
     assert answer.search_calls == 1
@@ -38,8 +48,12 @@ def test_each_sdk_gets_text_citations_usage_and_model(simulator: SimulatorServer
 
 @pytest.mark.parametrize("name", list(MODELS))
 def test_structured_output_uses_the_native_json_schema_knob(simulator: SimulatorServer, name: str) -> None:
-    schema = {"type": "object", "properties": {"questions": {"type": "array", "items": {"type": "string"}}},
-              "required": ["questions"], "additionalProperties": False}
+    schema = {
+        "type": "object",
+        "properties": {"questions": {"type": "array", "items": {"type": "string"}}},
+        "required": ["questions"],
+        "additionalProperties": False,
+    }
     raw = provider(simulator, name).structured(system="s", prompt="p", name="question_research", schema=schema)
     assert '"questions"' in raw
     assert simulator.state.count(name, "structured", 200) == 1
@@ -91,7 +105,9 @@ def test_a_hung_call_times_out_as_a_transient_error(simulator: SimulatorServer, 
 
 
 def test_a_rejected_key_never_appears_in_the_error(simulator: SimulatorServer) -> None:
-    simulator.state.faults.append(Fault("chatgpt", status=401, message="Incorrect API key provided: chatgpt-secret-key-987654"))
+    simulator.state.faults.append(
+        Fault("chatgpt", status=401, message="Incorrect API key provided: chatgpt-secret-key-987654")
+    )
     with pytest.raises(ProviderError) as caught:
         provider(simulator, "chatgpt").ask(QUESTION, location=None, call_id="x")
     assert "chatgpt-secret-key-987654" not in str(caught.value)

@@ -16,8 +16,16 @@ from outrank.store.scans import create_scan, upsert_site
 def runner(tmp_path: Path) -> StepRunner:
     store = Store(tmp_path / "steps.db")
     site = upsert_site(store.db, "a.com", "https://a.com/")
-    scan = create_scan(store.db, site_id=site, domain="a.com", target_url="https://a.com/", trigger="manual",
-                       recipient=None, settings={}, simulated=False)
+    scan = create_scan(
+        store.db,
+        site_id=site,
+        domain="a.com",
+        target_url="https://a.com/",
+        trigger="manual",
+        recipient=None,
+        settings={},
+        simulated=False,
+    )
     waits: list[float] = []
     runner = StepRunner(store, scan, RetryPolicy(attempts=4, initial_wait=0.5, max_wait=2), sleep=waits.append)
     runner.waits = waits  # type: ignore[attr-defined]

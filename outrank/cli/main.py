@@ -16,8 +16,12 @@ from outrank.cli import render
 from outrank.config import Settings, load_settings
 from outrank.errors import BadInput, OutrankError
 
-app = typer.Typer(help="Measure and track how visible a business is in AI assistants.", no_args_is_help=True,
-                  pretty_exceptions_show_locals=False, add_completion=False)
+app = typer.Typer(
+    help="Measure and track how visible a business is in AI assistants.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+    add_completion=False,
+)
 runs_app = typer.Typer(help="Inspect scan runs.", no_args_is_help=True)
 app.add_typer(runs_app, name="runs")
 
@@ -40,8 +44,7 @@ def cli_errors(fn: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def _settings(samples: int | None = None, questions: int | None = None,
-              platforms: str | None = None) -> Settings:
+def _settings(samples: int | None = None, questions: int | None = None, platforms: str | None = None) -> Settings:
     try:
         settings = load_settings()
     except ValueError as exc:
@@ -75,7 +78,9 @@ def scan(
     target: Annotated[str, typer.Argument(help="A domain (example.com) or an http(s) URL, port allowed.")],
     email: Annotated[str | None, typer.Option(help="Send the completion email to this address.")] = None,
     new: Annotated[bool, typer.Option("--new", help="Start a fresh scan even if an unfinished one exists.")] = False,
-    samples: Annotated[int | None, typer.Option(min=1, max=20, help="Times each question is asked per platform.")] = None,
+    samples: Annotated[
+        int | None, typer.Option(min=1, max=20, help="Times each question is asked per platform.")
+    ] = None,
     questions: Annotated[int | None, typer.Option(min=1, max=50, help="How many questions to research.")] = None,
     platforms: Annotated[str | None, typer.Option(help="Comma-separated subset, e.g. chatgpt,claude.")] = None,
     as_json: JsonOpt = False,
@@ -92,7 +97,9 @@ def scan(
 @app.command()
 @cli_errors
 def rescan(
-    domain_or_email: Annotated[str, typer.Argument(metavar="DOMAIN|EMAIL", help="A site's domain or a subscriber's email.")],
+    domain_or_email: Annotated[
+        str, typer.Argument(metavar="DOMAIN|EMAIL", help="A site's domain or a subscriber's email.")
+    ],
     skip_email: Annotated[bool, typer.Option("--skip-email", help="Do not email the subscriber.")] = False,
     as_json: JsonOpt = False,
 ) -> None:
@@ -169,8 +176,10 @@ def version_callback(value: bool) -> None:
 
 @app.callback()
 def main(
-    version: Annotated[bool, typer.Option("--version", callback=version_callback, is_eager=True,
-                                          help="Show the version and exit.")] = False,
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=version_callback, is_eager=True, help="Show the version and exit."),
+    ] = False,
 ) -> None:
     """outrank: AI visibility scans you can trust, on your own machine."""
 

@@ -13,8 +13,15 @@ from rich.table import Table
 err = Console(stderr=True, highlight=False)
 out = Console(highlight=False)
 
-STATUS_STYLE = {"complete": "green", "partial": "yellow", "failed": "red", "cancelled": "magenta",
-                "running": "cyan", "queued": "white", "completed": "green"}
+STATUS_STYLE = {
+    "complete": "green",
+    "partial": "yellow",
+    "failed": "red",
+    "cancelled": "magenta",
+    "running": "cyan",
+    "queued": "white",
+    "completed": "green",
+}
 
 
 def print_json(data: Any) -> None:
@@ -31,8 +38,13 @@ class ScanProgress:
 
     def __init__(self) -> None:
         self.progress = Progress(
-            TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
-            TextColumn("{task.fields[detail]}"), TimeElapsedColumn(), console=err, transient=True,
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            TextColumn("{task.percentage:>3.0f}%"),
+            TextColumn("{task.fields[detail]}"),
+            TimeElapsedColumn(),
+            console=err,
+            transient=True,
         )
         self.task: TaskID | None = None
 
@@ -65,12 +77,19 @@ class ScanProgress:
 def scan_result(summary: dict[str, Any]) -> None:
     style = STATUS_STYLE.get(summary["status"], "white")
     simulated = " [yellow](simulated)[/]" if summary.get("simulated") else ""
-    out.print(f"[bold]{summary['domain']}[/]{simulated}: scan {summary['scan_id']} [{style}]{summary['status']}[/]"
-              f" · score [bold]{fmt_score(summary['score'])}[/]/100")
+    out.print(
+        f"[bold]{summary['domain']}[/]{simulated}: scan {summary['scan_id']} [{style}]{summary['status']}[/]"
+        f" · score [bold]{fmt_score(summary['score'])}[/]/100"
+    )
     table = Table("platform", "score", "mentioned", "answered", "errors")
     for name, p in summary["platforms"].items():
-        table.add_row(name, fmt_score(p["score"]) if p["score"] is not None else "[yellow]unavailable[/]",
-                      str(p["mentioned"]), str(p["answered"]), str(p["errors"]))
+        table.add_row(
+            name,
+            fmt_score(p["score"]) if p["score"] is not None else "[yellow]unavailable[/]",
+            str(p["mentioned"]),
+            str(p["answered"]),
+            str(p["errors"]),
+        )
     out.print(table)
     if summary.get("error"):
         out.print(f"[yellow]note:[/] {summary['error']}")
@@ -80,15 +99,21 @@ def scan_result(summary: dict[str, Any]) -> None:
 
 def run_timeline(details: dict[str, Any]) -> None:
     style = STATUS_STYLE.get(details["status"], "white")
-    out.print(f"[bold]scan {details['id']}[/] {details['domain']} [{style}]{details['status']}[/]"
-              f" · progress {details['progress']:.0f}% · trigger {details['trigger']}")
+    out.print(
+        f"[bold]scan {details['id']}[/] {details['domain']} [{style}]{details['status']}[/]"
+        f" · progress {details['progress']:.0f}% · trigger {details['trigger']}"
+    )
     if details.get("error"):
         out.print(f"[red]error:[/] {details['error']}")
     table = Table("step", "status", "attempts", "duration", "error")
     for step in details["steps"]:
-        table.add_row(step["key"], f"[{STATUS_STYLE.get(step['status'], 'white')}]{step['status']}[/]",
-                      str(step["attempts"]), _duration(step["started_at"], step["finished_at"]),
-                      step["error"] or "")
+        table.add_row(
+            step["key"],
+            f"[{STATUS_STYLE.get(step['status'], 'white')}]{step['status']}[/]",
+            str(step["attempts"]),
+            _duration(step["started_at"], step["finished_at"]),
+            step["error"] or "",
+        )
     out.print(table)
 
 

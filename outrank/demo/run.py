@@ -18,8 +18,14 @@ SIMULATED_KEY = "simulated-key-not-secret"
 def demo_settings(base: Settings, simulator: SimulatorServer) -> Settings:
     urls = simulator.base_urls()
     platforms = {
-        name: PlatformConfig(name=name, api_key=SIMULATED_KEY, model=DEFAULT_MODELS[name], base_url=urls[name],
-                             timeout=30.0, concurrency=4)
+        name: PlatformConfig(
+            name=name,
+            api_key=SIMULATED_KEY,
+            model=DEFAULT_MODELS[name],
+            base_url=urls[name],
+            timeout=30.0,
+            concurrency=4,
+        )
         for name in PLATFORMS
     }
     # The bundled site is on loopback, so the private-address guard is lifted for this run only.

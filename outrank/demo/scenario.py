@@ -29,7 +29,10 @@ COMPETITORS = (
     Business("Lambton Park Dental", "lambtonparkdental.example", "bulk-billing for eligible children"),
 )
 DIRECTORY_SOURCES = (
-    ("https://www.healthdirect.example/find-a-dentist/newcastle", "Find a dentist in Newcastle | healthdirect"),
+    (
+        "https://www.healthdirect.example/find-a-dentist/newcastle",
+        "Find a dentist in Newcastle | healthdirect",
+    ),
     ("https://www.reviewsnewcastle.example/best-dentists", "10 Best Dentists in Newcastle (2026)"),
 )
 
@@ -38,7 +41,13 @@ DEMO_ANALYSIS: dict[str, Any] = {
     "aliases": ["Harbour Dental"],
     "business_type": "Dental clinic",
     "industry": "Healthcare",
-    "services": ["General dentistry", "Teeth whitening", "Dental implants", "Invisalign", "Emergency dental care"],
+    "services": [
+        "General dentistry",
+        "Teeth whitening",
+        "Dental implants",
+        "Invisalign",
+        "Emergency dental care",
+    ],
     "products": [],
     "location": "Newcastle, NSW, Australia",
     "country": "AU",
@@ -55,7 +64,10 @@ DEMO_QUESTIONS: list[dict[str, str]] = [
     {"text": "Where can I get an emergency dental appointment in Newcastle today?", "category": "service"},
     {"text": "Which Newcastle dentists offer Invisalign?", "category": "service"},
     {"text": "Best family dentist near Merewether for kids", "category": "finding_provider"},
-    {"text": "How much do dental implants cost in Newcastle and who do people recommend?", "category": "comparison"},
+    {
+        "text": "How much do dental implants cost in Newcastle and who do people recommend?",
+        "category": "comparison",
+    },
     {"text": "Dentists in Newcastle with good reviews for nervous patients", "category": "review"},
     {"text": "Where to get professional teeth whitening in Newcastle?", "category": "service"},
 ]

@@ -8,6 +8,7 @@ with Retry-After, hangs), which is how the tests prove retries, timeouts and res
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import threading
@@ -116,7 +117,12 @@ def _has_key(platform: str, headers: Any) -> bool:
 
 def error_body(platform: str, status: int, message: str) -> dict[str, Any]:
     if platform == "claude":
-        kinds = {429: "rate_limit_error", 529: "overloaded_error", 404: "not_found_error", 401: "authentication_error"}
+        kinds = {
+            429: "rate_limit_error",
+            529: "overloaded_error",
+            404: "not_found_error",
+            401: "authentication_error",
+        }
         return {"type": "error", "error": {"type": kinds.get(status, "api_error"), "message": message}}
     if platform == "gemini":
         names = {429: "RESOURCE_EXHAUSTED", 404: "NOT_FOUND", 503: "UNAVAILABLE", 401: "UNAUTHENTICATED"}
@@ -129,7 +135,7 @@ class _Handler(BaseHTTPRequestHandler):
     server: SimulatorServer
     protocol_version = "HTTP/1.1"
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+    def log_message(self, format: str, *args: Any) -> None:
         return
 
     def do_POST(self) -> None:
@@ -157,8 +163,14 @@ class _Handler(BaseHTTPRequestHandler):
                 time.sleep(fault.hang)
             if fault.status:
                 headers = {"retry-after": f"{fault.retry_after:g}"} if fault.retry_after is not None else {}
-                self._reply(platform, kind, call_id, fault.status, error_body(platform, fault.status, fault.message),
-                            headers)
+                self._reply(
+                    platform,
+                    kind,
+                    call_id,
+                    fault.status,
+                    error_body(platform, fault.status, fault.message),
+                    headers,
+                )
                 return
         if delay := state.delays.get(platform):
             time.sleep(delay)
@@ -171,7 +183,12 @@ class _Handler(BaseHTTPRequestHandler):
         self._reply(platform, kind, call_id, 200, payload)
 
     def _reply(
-        self, platform: str, kind: str, call_id: str | None, status: int, payload: dict[str, Any],
+        self,
+        platform: str,
+        kind: str,
+        call_id: str | None,
+        status: int,
+        payload: dict[str, Any],
         headers: dict[str, str] | None = None,
     ) -> None:
         self.server.state.record(Hit(platform, kind, call_id, status))
@@ -185,10 +202,9 @@ class _Handler(BaseHTTPRequestHandler):
         for name, value in (headers or {}).items():
             self.send_header(name, value)
         self.end_headers()
-        try:
+        # The client may have given up already (a timeout test); there is nothing left to deliver.
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
             self.wfile.write(data)
-        except (BrokenPipeError, ConnectionResetError):
-            pass  # the client gave up (a timeout test); nothing to deliver
 
 
 class SimulatorServer(ThreadingHTTPServer):

@@ -73,12 +73,20 @@ def openai_answer(model: str, question: str, text: str, sources: Sources) -> dic
         "type": "web_search_call",
         "id": f"ws_{uuid.uuid4().hex[:12]}",
         "status": "completed",
-        "action": {"type": "search", "query": question, "sources": [{"type": "url", "url": u} for u, _ in sources]},
+        "action": {
+            "type": "search",
+            "query": question,
+            "sources": [{"type": "url", "url": u} for u, _ in sources],
+        },
     }
     tracked = [(f"{url}?utm_source=openai", title) for url, title in sources]
     tokens_in, tokens_out = _usage_tokens(question, text)
-    body = _responses_body(f"{model}-2026-03-17", [search, _message_item(text, _url_citations(text, tracked))],
-                           tokens_in, tokens_out)
+    body = _responses_body(
+        f"{model}-2026-03-17",
+        [search, _message_item(text, _url_citations(text, tracked))],
+        tokens_in,
+        tokens_out,
+    )
     return body
 
 
@@ -93,7 +101,10 @@ def perplexity_answer(model: str, question: str, text: str, sources: Sources) ->
     }
     tokens_in, tokens_out = _usage_tokens(question, text)
     body = _responses_body(model, [results, _message_item(text, _url_citations(text, sources))], tokens_in, tokens_out)
-    body["usage"]["cost"] = {"currency": "USD", "total_cost": round(0.005 + tokens_in * 1e-6 + tokens_out * 1e-6, 6)}
+    body["usage"]["cost"] = {
+        "currency": "USD",
+        "total_cost": round(0.005 + tokens_in * 1e-6 + tokens_out * 1e-6, 6),
+    }
     body["usage"]["tool_calls_details"] = {"web_search": {"invocation": 1}}
     return body
 
@@ -122,15 +133,26 @@ def _anthropic_message(
 def anthropic_answer(model: str, question: str, text: str, sources: Sources) -> dict[str, Any]:
     tool_id = f"srvtoolu_{uuid.uuid4().hex[:12]}"
     results = [
-        {"type": "web_search_result", "url": url, "title": title, "encrypted_content": "c2ltdWxhdGVk", "page_age": None}
+        {
+            "type": "web_search_result",
+            "url": url,
+            "title": title,
+            "encrypted_content": "c2ltdWxhdGVk",
+            "page_age": None,
+        }
         for url, title in sources
     ]
     citations = [
-        {"type": "web_search_result_location", "url": url, "title": title, "encrypted_index": "aQ==",
-         "cited_text": title}
+        {
+            "type": "web_search_result_location",
+            "url": url,
+            "title": title,
+            "encrypted_index": "aQ==",
+            "cited_text": title,
+        }
         for url, title in sources
     ]
-    content = [
+    content: list[dict[str, Any]] = [
         {"type": "server_tool_use", "id": tool_id, "name": "web_search", "input": {"query": question}},
         {"type": "web_search_tool_result", "tool_use_id": tool_id, "content": results},
         {"type": "text", "text": text, "citations": citations},
@@ -164,8 +186,12 @@ def _gemini_response(
 def gemini_answer(model: str, question: str, text: str, sources: Sources) -> dict[str, Any]:
     # Real grounding chunks carry a Google redirect URI, with the source's domain as the title.
     chunks = [
-        {"web": {"uri": f"https://vertexaisearch.cloud.google.com/grounding-api-redirect/{uuid.uuid4().hex}",
-                 "title": domain_of(url)}}
+        {
+            "web": {
+                "uri": f"https://vertexaisearch.cloud.google.com/grounding-api-redirect/{uuid.uuid4().hex}",
+                "title": domain_of(url),
+            }
+        }
         for url, _ in sources
     ]
     grounding = {

@@ -69,16 +69,13 @@ class Lease:
 
     def acquire(self) -> None:
         with self.store.write() as db:
-            row = db.execute(
-                "SELECT lease_owner, lease_expires_at FROM scans WHERE id = ?", [self.scan_id]
-            ).fetchone()
+            row = db.execute("SELECT lease_owner, lease_expires_at FROM scans WHERE id = ?", [self.scan_id]).fetchone()
             if row is None:
                 raise ScanBusy(f"scan {self.scan_id} does not exist")
             owner, expires_at = row
             if owner != self.owner and not lease_is_free(owner, expires_at):
                 raise ScanBusy(
-                    f"scan {self.scan_id} is being run by another process ({owner}); "
-                    f"its lease expires at {expires_at}"
+                    f"scan {self.scan_id} is being run by another process ({owner}); its lease expires at {expires_at}"
                 )
             # The check and the claim share one IMMEDIATE transaction, so two processes cannot both win.
             db.execute(

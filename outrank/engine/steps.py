@@ -13,7 +13,15 @@ from collections.abc import Callable
 from typing import Any
 
 from sqlite_utils import Database
-from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, wait_exponential_jitter
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception,
+    stop_after_attempt,
+    stop_any,
+    wait_exponential_jitter,
+)
+from tenacity.stop import stop_base
 
 from outrank.config import RetryPolicy
 from outrank.errors import ProviderError
@@ -47,12 +55,15 @@ class _Wait:
         return float(self.backoff(state))
 
 
-def _retry_after_too_long(policy: RetryPolicy) -> Callable[[RetryCallState], bool]:
-    def stop(state: RetryCallState) -> bool:
-        exc = state.outcome.exception() if state.outcome else None
-        return isinstance(exc, ProviderError) and (exc.retry_after or 0) > policy.max_retry_after
+class _RetryAfterTooLong(stop_base):
+    """Stop when the server asks for a wait longer than we will hold a worker for."""
 
-    return stop
+    def __init__(self, policy: RetryPolicy) -> None:
+        self.limit = policy.max_retry_after
+
+    def __call__(self, retry_state: RetryCallState) -> bool:
+        exc = retry_state.outcome.exception() if retry_state.outcome else None
+        return isinstance(exc, ProviderError) and (exc.retry_after or 0) > self.limit
 
 
 class StepRunner:
@@ -78,7 +89,7 @@ class StepRunner:
             return result
         self._mark_running(key)
         retrying = Retrying(
-            stop=stop_after_attempt(self.policy.attempts if retry else 1) | _retry_after_too_long(self.policy),
+            stop=stop_any(stop_after_attempt(self.policy.attempts if retry else 1), _RetryAfterTooLong(self.policy)),
             wait=_Wait(self.policy),
             retry=retry_if_exception(is_transient),
             sleep=self.sleep,
@@ -101,9 +112,7 @@ class StepRunner:
 
     def executed(self, key: str) -> bool:
         """Whether the step has run in this scan at all (completed or not)."""
-        row = self.store.db.execute(
-            "SELECT 1 FROM steps WHERE scan_id = ? AND key = ?", [self.scan_id, key]
-        ).fetchone()
+        row = self.store.db.execute("SELECT 1 FROM steps WHERE scan_id = ? AND key = ?", [self.scan_id, key]).fetchone()
         return row is not None
 
     def invalidate(self, *keys: str) -> None:
@@ -132,9 +141,7 @@ class StepRunner:
 
     def _count_attempt(self, key: str) -> None:
         with self.store.write() as db:
-            db.execute(
-                "UPDATE steps SET attempts = attempts + 1 WHERE scan_id = ? AND key = ?", [self.scan_id, key]
-            )
+            db.execute("UPDATE steps SET attempts = attempts + 1 WHERE scan_id = ? AND key = ?", [self.scan_id, key])
 
     def _log_failure(self, key: str, exc: Exception) -> None:
         entry = {"at": utcnow(), "error": describe(exc), "transient": is_transient(exc)}

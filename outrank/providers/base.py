@@ -84,9 +84,7 @@ class Provider(ABC):
         latency = int((time.monotonic() - started) * 1000)
         return Answer(**{**answer.__dict__, "latency_ms": latency})
 
-    def error(
-        self, message: str, *, status: int | None, headers: Any = None, body: Any = None
-    ) -> ProviderError:
+    def error(self, message: str, *, status: int | None, headers: Any = None, body: Any = None) -> ProviderError:
         return status_error(self.config, message, status=status, headers=headers, body=body)
 
 
@@ -206,7 +204,10 @@ def call_stainless_sdk(provider: Provider, sdk: Any, fn: Any) -> Any:
         return fn()
     except sdk.APIStatusError as exc:
         raise provider.error(
-            str(getattr(exc, "message", exc)), status=exc.status_code, headers=exc.response.headers, body=exc.body
+            str(getattr(exc, "message", exc)),
+            status=exc.status_code,
+            headers=exc.response.headers,
+            body=exc.body,
         ) from exc
     except sdk.APIConnectionError as exc:
         raise transport_error(provider.config, exc) from exc

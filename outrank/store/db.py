@@ -60,8 +60,10 @@ def write(db: Database) -> Iterator[Database]:
     try:
         yield db
     except BaseException:
-        if db.conn.in_transaction:
-            db.conn.execute("ROLLBACK")
+        # An error can already have ended the transaction; rolling back then would mask it.
+        conn: sqlite3.Connection = db.conn
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
         raise
     db.conn.execute("COMMIT")
 

@@ -29,7 +29,8 @@ def upsert_site(db: Database, domain: str, target_url: str, email: str | None = 
 
 def find_sites(db: Database, domain_or_email: str) -> list[dict[str, Any]]:
     rows = db.query(
-        "SELECT * FROM sites WHERE domain = :v OR lower(email) = lower(:v) ORDER BY id", {"v": domain_or_email}
+        "SELECT * FROM sites WHERE domain = :v OR lower(email) = lower(:v) ORDER BY id",
+        {"v": domain_or_email},
     )
     return list(rows)
 
