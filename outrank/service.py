@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from outrank import PLATFORMS
@@ -31,6 +32,21 @@ TRIGGERS = ("manual", "scheduled", "rescan", "admin")
 
 def open_store(settings: Settings) -> Store:
     return Store(settings.db_path)
+
+
+@contextmanager
+def existing_scan(settings: Settings, scan_id: int) -> Iterator[tuple[Store, dict[str, Any]]]:
+    """Open the store and load a scan; an unknown id is bad input and leaves no database behind."""
+    if not settings.db_path.exists():
+        raise ScanNotFound(f"no scan with id {scan_id} (no database at {settings.db_path})")
+    store = open_store(settings)
+    try:
+        scan = get_scan(store.db, scan_id)
+        if scan is None:
+            raise ScanNotFound(f"no scan with id {scan_id}")
+        yield store, scan
+    finally:
+        store.close()
 
 
 def build_providers(settings: Settings) -> dict[str, Provider]:
@@ -130,11 +146,7 @@ def _run(store: Store, scan_id: int, settings: Settings, events: Events) -> dict
 
 
 def resume_scan(settings: Settings, scan_id: int, events: Events | None = None) -> dict[str, Any]:
-    store = open_store(settings)
-    try:
-        scan = get_scan(store.db, scan_id)
-        if scan is None:
-            raise ScanNotFound(f"no scan with id {scan_id}")
+    with existing_scan(settings, scan_id) as (store, scan):
         if scan["status"] == "complete":
             return scan_summary(store, scan_id)
         if not lease_is_free(scan["lease_owner"], scan["lease_expires_at"]):
@@ -144,16 +156,10 @@ def resume_scan(settings: Settings, scan_id: int, events: Events | None = None) 
         emit = events or (lambda kind, data: None)
         emit("resumed", {"scan_id": scan_id})
         return _run(store, scan_id, settings, emit)
-    finally:
-        store.close()
 
 
 def cancel_scan(settings: Settings, scan_id: int) -> dict[str, Any]:
-    store = open_store(settings)
-    try:
-        scan = get_scan(store.db, scan_id)
-        if scan is None:
-            raise ScanNotFound(f"no scan with id {scan_id}")
+    with existing_scan(settings, scan_id) as (store, scan):
         if scan["status"] in FINISHED:
             raise OutrankError(f"scan {scan_id} already finished ({scan['status']})")
         request_cancel(store.db, scan_id)
@@ -161,8 +167,6 @@ def cancel_scan(settings: Settings, scan_id: int) -> dict[str, Any]:
             # Nobody is running it, so nobody will see the request: cancel it here.
             update_scan(store, scan_id, status="cancelled", error="cancelled by request")
         return scan_summary(store, scan_id)
-    finally:
-        store.close()
 
 
 def rescan(
@@ -219,11 +223,7 @@ def scan_summary(store: Store, scan_id: int) -> dict[str, Any]:
 
 
 def run_details(settings: Settings, scan_id: int) -> dict[str, Any]:
-    store = open_store(settings)
-    try:
-        scan = get_scan(store.db, scan_id)
-        if scan is None:
-            raise ScanNotFound(f"no scan with id {scan_id}")
+    with existing_scan(settings, scan_id) as (store, scan):
         steps = list(
             store.db.query(
                 "SELECT key, status, attempts, started_at, finished_at, error, attempt_log FROM steps"
@@ -235,8 +235,3 @@ def run_details(settings: Settings, scan_id: int) -> dict[str, Any]:
             step["attempt_log"] = json.loads(step["attempt_log"])
         public = {k: v for k, v in scan.items() if k not in ("settings",)}
         return public | {"settings": json.loads(scan["settings"]), "steps": steps}
-    finally:
-        store.close()
-
-
-EventSink = Callable[[str, dict[str, Any]], None]

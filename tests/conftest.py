@@ -93,3 +93,23 @@ def run_cli(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str
 def db_rows(sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
     with sqlite3.connect(os.environ["OUTRANK_DB"]) as conn:
         return conn.execute(sql, params).fetchall()
+
+
+def new_scan(path: Path) -> tuple[Any, int]:
+    """A store with one site and one queued scan, for engine-level tests."""
+    from outrank.store.db import Store
+    from outrank.store.scans import create_scan, upsert_site
+
+    store = Store(path)
+    site = upsert_site(store.db, "a.com", "https://a.com/")
+    scan = create_scan(
+        store.db,
+        site_id=site,
+        domain="a.com",
+        target_url="https://a.com/",
+        trigger="manual",
+        recipient=None,
+        settings={},
+        simulated=False,
+    )
+    return store, scan

@@ -10,23 +10,13 @@ import pytest
 from outrank.engine.lease import Lease, new_owner
 from outrank.errors import ScanBusy
 from outrank.store.db import Store
-from outrank.store.scans import create_scan, get_scan, upsert_site
+from outrank.store.scans import get_scan
+from tests.conftest import new_scan
 
 
 @pytest.fixture
 def store_and_scan(tmp_path: Path) -> tuple[Store, int]:
-    store = Store(tmp_path / "lease.db")
-    site = upsert_site(store.db, "a.com", "https://a.com/")
-    scan = create_scan(
-        store.db,
-        site_id=site,
-        domain="a.com",
-        target_url="https://a.com/",
-        trigger="manual",
-        recipient=None,
-        settings={},
-        simulated=False,
-    )
+    store, scan = new_scan(tmp_path / "lease.db")
     return store, scan
 
 

@@ -8,24 +8,12 @@ import pytest
 from outrank.config import RetryPolicy
 from outrank.engine.steps import StepFailed, StepRunner
 from outrank.errors import ProviderError
-from outrank.store.db import Store
-from outrank.store.scans import create_scan, upsert_site
+from tests.conftest import new_scan
 
 
 @pytest.fixture
 def runner(tmp_path: Path) -> StepRunner:
-    store = Store(tmp_path / "steps.db")
-    site = upsert_site(store.db, "a.com", "https://a.com/")
-    scan = create_scan(
-        store.db,
-        site_id=site,
-        domain="a.com",
-        target_url="https://a.com/",
-        trigger="manual",
-        recipient=None,
-        settings={},
-        simulated=False,
-    )
+    store, scan = new_scan(tmp_path / "steps.db")
     waits: list[float] = []
     runner = StepRunner(store, scan, RetryPolicy(attempts=4, initial_wait=0.5, max_wait=2), sleep=waits.append)
     runner.waits = waits  # type: ignore[attr-defined]
