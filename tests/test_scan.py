@@ -199,3 +199,41 @@ def test_email_goes_to_the_outbox_once(providers_env: SimulatorServer, site: Sit
     rescan = run_cli("rescan", "owner@example.com", "--skip-email", "--json")
     assert rescan.returncode == 0 and json.loads(rescan.stdout)["scan_id"] == 2
     assert len(list(Path(os.environ["OUTRANK_OUTBOX_DIR"]).glob("*.eml"))) == 1
+
+
+def test_per_platform_concurrency_limits_are_respected(
+    providers_env: SimulatorServer, site: SiteServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OUTRANK_CHATGPT_CONCURRENCY", "1")  # sequential
+    monkeypatch.setenv("OUTRANK_CLAUDE_CONCURRENCY", "3")
+    providers_env.state.delays = {"chatgpt": 0.03, "claude": 0.03}
+    assert start_scan(load_settings(), site.url)["status"] == "complete"
+    assert providers_env.state.max_in_flight["chatgpt"] == 1
+    assert 1 < providers_env.state.max_in_flight["claude"] <= 3
+
+
+def test_cancel_stops_a_running_scan_between_steps(
+    providers_env: SimulatorServer, site: SiteServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import subprocess
+    import sys
+    import time
+
+    providers_env.state.delays = dict.fromkeys(("chatgpt", "claude", "gemini", "perplexity"), 0.2)
+    child = subprocess.Popen(
+        [sys.executable, "-m", "outrank", "scan", site.url, "--json"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 60
+    while providers_env.state.count(kind="ask") < 4:
+        assert time.monotonic() < deadline and child.poll() is None
+        time.sleep(0.05)
+    cancelled = run_cli("cancel", "1")
+    assert cancelled.returncode == 0 and "cancel requested" in cancelled.stdout
+    out, _ = child.communicate(timeout=60)
+    assert child.returncode == 1
+    assert json.loads(out)["status"] == "cancelled"
+    asked = db_rows("SELECT count(*) FROM responses")[0][0]
+    assert asked < CALLS  # it stopped instead of finishing the query phase

@@ -47,6 +47,8 @@ def kill_mid_query(simulator: SimulatorServer, site: SiteServer, monkeypatch: py
         time.sleep(0.05)
     os.kill(child.pid, signal.SIGKILL)
     child.wait()
+    [(progress, step)] = db_rows("SELECT progress, current_step FROM scans WHERE id = 1")
+    assert step == "query" and progress > 30  # progress moves with every completed call
     done = completed_query_keys()
     assert 12 <= len(done) < TOTAL, "the kill must land in the middle of the query phase"
     assert db_rows("SELECT status FROM scans WHERE id = 1") == [("running",)]

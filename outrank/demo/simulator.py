@@ -57,6 +57,17 @@ class SimulatorState:
     delays: dict[str, float] = field(default_factory=dict)
     hits: list[Hit] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    in_flight: dict[str, int] = field(default_factory=dict)
+    max_in_flight: dict[str, int] = field(default_factory=dict)
+
+    def enter(self, platform: str) -> None:
+        with self.lock:
+            self.in_flight[platform] = self.in_flight.get(platform, 0) + 1
+            self.max_in_flight[platform] = max(self.max_in_flight.get(platform, 0), self.in_flight[platform])
+
+    def leave(self, platform: str) -> None:
+        with self.lock:
+            self.in_flight[platform] -= 1
 
     def take_fault(self, platform: str, kind: str) -> Fault | None:
         with self.lock:
@@ -148,7 +159,11 @@ class _Handler(BaseHTTPRequestHandler):
         if platform is None:
             self._send(404, {"error": {"message": f"no route {route}"}})
             return
-        self._serve(platform, model, body)
+        self.server.state.enter(platform)
+        try:
+            self._serve(platform, model, body)
+        finally:
+            self.server.state.leave(platform)
 
     def _serve(self, platform: str, model: str, body: dict[str, Any]) -> None:
         state = self.server.state
