@@ -219,7 +219,7 @@ def test_cancel_stops_a_running_scan_between_steps(
     import sys
     import time
 
-    providers_env.state.delays = dict.fromkeys(("chatgpt", "claude", "gemini", "perplexity"), 0.2)
+    providers_env.state.delays = dict.fromkeys(("chatgpt", "claude", "gemini", "perplexity"), 0.5)
     child = subprocess.Popen(
         [sys.executable, "-m", "outrank", "scan", site.url, "--json"],
         stdout=subprocess.PIPE,
