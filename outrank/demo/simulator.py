@@ -8,16 +8,15 @@ with Retry-After, hangs), which is how the tests prove retries, timeouts and res
 
 from __future__ import annotations
 
-import contextlib
 import json
 import re
 import threading
 import time
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from outrank.demo import wire
+from outrank.demo.loopback import LoopbackServer, QuietHandler
 from outrank.demo.scenario import Scenario
 
 GEMINI_PATH = re.compile(r"^/gemini/v1(?:beta)?/models/(?P<model>[^:/]+):generateContent$")
@@ -142,12 +141,8 @@ def error_body(platform: str, status: int, message: str) -> dict[str, Any]:
     return {"error": {"message": message, "type": "error", "param": None, "code": codes.get(status)}}
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(QuietHandler):
     server: SimulatorServer
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, format: str, *args: Any) -> None:
-        return
 
     def do_POST(self) -> None:
         length = int(self.headers.get("content-length") or 0)
@@ -210,29 +205,13 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(status, payload, headers)
 
     def _send(self, status: int, payload: dict[str, Any], headers: dict[str, str] | None = None) -> None:
-        data = json.dumps(payload).encode()
-        self.send_response(status)
-        self.send_header("content-type", "application/json")
-        self.send_header("content-length", str(len(data)))
-        for name, value in (headers or {}).items():
-            self.send_header(name, value)
-        self.end_headers()
-        # The client may have given up already (a timeout test); there is nothing left to deliver.
-        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-            self.wfile.write(data)
+        self.send_body(status, json.dumps(payload).encode(), "application/json", headers)
 
 
-class SimulatorServer(ThreadingHTTPServer):
-    daemon_threads = True
-
+class SimulatorServer(LoopbackServer):
     def __init__(self, state: SimulatorState | None = None, port: int = 0) -> None:
-        super().__init__(("127.0.0.1", port), _Handler)
+        super().__init__(_Handler, port)
         self.state = state or SimulatorState()
-        self._thread: threading.Thread | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}"
 
     def base_urls(self) -> dict[str, str]:
         """Base URLs in the form each SDK's base-URL knob expects."""
@@ -242,12 +221,3 @@ class SimulatorServer(ThreadingHTTPServer):
             "gemini": f"{self.url}/gemini/",
             "perplexity": f"{self.url}/perplexity",
         }
-
-    def start(self) -> SimulatorServer:
-        self._thread = threading.Thread(target=self.serve_forever, args=(0.05,), name="simulator", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self.shutdown()
-        self.server_close()
