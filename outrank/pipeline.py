@@ -12,6 +12,7 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from sqlite_utils import Database
@@ -26,7 +27,7 @@ from outrank.mentions import competitors_in, find_mention, name_variants
 from outrank.notify import queue_and_deliver
 from outrank.providers import Answer, Location, Provider
 from outrank.report import render_report
-from outrank.scoring import overall_score, platform_scores
+from outrank.scoring import overall_score, scan_platform_scores
 from outrank.store.db import Store, utcnow
 from outrank.store.scans import cancel_requested, get_scan, update_scan
 
@@ -49,10 +50,6 @@ class Call:
         return f"query:q{self.position}:{self.platform}:s{self.sample}"
 
 
-def _no_events(kind: str, data: dict[str, Any]) -> None:
-    return
-
-
 class Pipeline:
     def __init__(
         self, store: Store, scan_id: int, settings: Settings, providers: dict[str, Provider], events: Events
@@ -67,7 +64,6 @@ class Pipeline:
         self.scan_settings: dict[str, Any] = json.loads(self.scan["settings"])
         self.platforms: list[str] = self.scan_settings["platforms"]
         self.lease: Lease | None = None
-        self.query_failures = 0
 
     # -- driver ---------------------------------------------------------------------------------------
 
@@ -217,7 +213,8 @@ class Pipeline:
     def _query_all(self, business: dict[str, Any]) -> bool:
         """Run every call not yet checkpointed; return whether any call ran (the results changed)."""
         calls = self.calls()
-        pending = [c for c in calls if not self.steps.completed_result(c.key)[0]]
+        completed = self.steps.completed_keys()
+        pending = [c for c in calls if c.key not in completed]
         self.events("query", {"total": len(calls), "done": len(calls) - len(pending)})
         if not pending:
             return False
@@ -245,14 +242,9 @@ class Pipeline:
     # -- finalize and notify ---------------------------------------------------------------------------
 
     def _finalize(self) -> dict[str, Any]:
-        rows = list(
-            self.store.db.query(
-                "SELECT platform, status, mentioned, model FROM responses WHERE scan_id = ?", [self.scan_id]
-            )
-        )
-        scores = platform_scores(rows, self.platforms, self.settings.coverage_threshold)
+        scores = scan_platform_scores(self.store.db, self.scan_id, self.scan_settings)
         overall = overall_score(scores, self.scan_settings.get("weights", self.settings.weights))
-        failed_calls = sum(s.errors for s in scores) + (len(self.calls()) - len(rows))
+        failed_calls = sum(s.errors for s in scores) + (len(self.calls()) - sum(s.total for s in scores))
         status, error = "complete", None
         if overall is None:
             status, error = (
@@ -288,8 +280,6 @@ class Pipeline:
         return "; ".join(f"{r['platform']}: {r['error']}" for r in rows)
 
     def _notify(self, result: dict[str, Any]) -> dict[str, Any]:
-        from pathlib import Path
-
         scan = (get_scan(self.store.db, self.scan_id) or {}) | {"status": result["status"]}
         return queue_and_deliver(
             self.store,

@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from sqlite_utils import Database
+
 
 @dataclass(frozen=True)
 class PlatformScore:
@@ -58,3 +60,9 @@ def overall_score(scores: list[PlatformScore], weights: dict[str, float]) -> flo
     if not usable or total_weight <= 0:
         return None
     return sum(score * weight for score, weight in usable) / total_weight
+
+
+def scan_platform_scores(db: Database, scan_id: int, settings: dict[str, Any]) -> list[PlatformScore]:
+    """Platform scores of a scan from its stored answers, with the threshold the scan was run with."""
+    rows = list(db.query("SELECT platform, status, mentioned, model FROM responses WHERE scan_id = ?", [scan_id]))
+    return platform_scores(rows, settings["platforms"], settings.get("coverage_threshold", 0.7))

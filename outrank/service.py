@@ -14,7 +14,7 @@ from outrank.engine.lease import lease_is_free
 from outrank.errors import BadInput, OutrankError, ScanBusy, ScanNotFound
 from outrank.pipeline import Events, Pipeline
 from outrank.providers import Provider, build_provider
-from outrank.scoring import platform_scores
+from outrank.scoring import scan_platform_scores
 from outrank.store.db import Store
 from outrank.store.scans import (
     FINISHED,
@@ -199,8 +199,7 @@ def scan_summary(store: Store, scan_id: int) -> dict[str, Any]:
     if scan is None:
         raise ScanNotFound(f"no scan with id {scan_id}")
     settings = json.loads(scan["settings"])
-    rows = list(store.db.query("SELECT platform, status, mentioned, model FROM responses WHERE scan_id = ?", [scan_id]))
-    scores = platform_scores(rows, settings["platforms"], settings.get("coverage_threshold", 0.7))
+    scores = scan_platform_scores(store.db, scan_id, settings)
     report = store.db.execute("SELECT path FROM reports WHERE scan_id = ?", [scan_id]).fetchone()
     return {
         "scan_id": scan_id,

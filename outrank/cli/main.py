@@ -64,11 +64,15 @@ def _settings(samples: int | None = None, questions: int | None = None, platform
     return settings.with_overrides(**changes) if changes else settings
 
 
-def _finish(summary: dict[str, Any], as_json: bool) -> None:
+def _show(data: Any, as_json: bool, for_people: Callable[[Any], None]) -> None:
     if as_json:
-        render.print_json(summary)
+        render.print_json(data)
     else:
-        render.scan_result(summary)
+        for_people(data)
+
+
+def _finish(summary: dict[str, Any], as_json: bool) -> None:
+    _show(summary, as_json, render.scan_result)
     raise typer.Exit(EXIT_FOR_STATUS.get(summary["status"], 1))
 
 
@@ -134,10 +138,7 @@ def cancel(scan_id: Annotated[int, typer.Argument(help="The scan to cancel.")], 
     from outrank.service import cancel_scan
 
     summary = cancel_scan(_settings(), scan_id)
-    if as_json:
-        render.print_json(summary)
-    else:
-        render.out.print(f"scan {scan_id}: {summary['status']} (cancel requested)")
+    _show(summary, as_json, lambda s: render.out.print(f"scan {scan_id}: {s['status']} (cancel requested)"))
 
 
 @runs_app.command("show")
@@ -146,11 +147,7 @@ def runs_show(scan_id: Annotated[int, typer.Argument(help="The scan to show.")],
     """A timeline of a scan's steps with attempts, durations and errors."""
     from outrank.service import run_details
 
-    details = run_details(_settings(), scan_id)
-    if as_json:
-        render.print_json(details)
-    else:
-        render.run_timeline(details)
+    _show(run_details(_settings(), scan_id), as_json, render.run_timeline)
 
 
 @app.command()

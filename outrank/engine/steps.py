@@ -110,10 +110,12 @@ class StepRunner:
         self._commit(key, result, persist)
         return result
 
-    def executed(self, key: str) -> bool:
-        """Whether the step has run in this scan at all (completed or not)."""
-        row = self.store.db.execute("SELECT 1 FROM steps WHERE scan_id = ? AND key = ?", [self.scan_id, key]).fetchone()
-        return row is not None
+    def completed_keys(self) -> set[str]:
+        """Keys of every step this scan has committed, in one query."""
+        rows = self.store.db.execute(
+            "SELECT key FROM steps WHERE scan_id = ? AND status = 'completed'", [self.scan_id]
+        ).fetchall()
+        return {row[0] for row in rows}
 
     def invalidate(self, *keys: str) -> None:
         """Forget results that depend on data which has since changed, so they are computed again."""
