@@ -10,6 +10,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from outrank import PLATFORMS
+from outrank.errors import BadInput
 
 KEY_ENV_VARS: dict[str, tuple[str, ...]] = {
     "chatgpt": ("OPENAI_API_KEY",),
@@ -57,6 +58,19 @@ class RetryPolicy:
 
 
 @dataclass(frozen=True)
+class CrawlLimits:
+    max_pages: int = 20
+    per_host: int = 4
+    delay: float = 0.1  # seconds between request starts on one host; robots.txt Crawl-delay can raise it
+    timeout: float = 10.0
+    max_bytes: int = 2_000_000
+    max_redirects: int = 5
+    max_sitemaps: int = 10
+    max_sitemap_urls: int = 5_000
+    max_link_rounds: int = 2  # link-discovery rounds beyond the homepage when sitemaps fall short
+
+
+@dataclass(frozen=True)
 class Settings:
     db_path: Path
     reports_dir: Path
@@ -68,6 +82,7 @@ class Settings:
     coverage_threshold: float = 0.7
     weights: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_WEIGHTS))
     retry: RetryPolicy = field(default_factory=RetryPolicy)
+    crawl: CrawlLimits = field(default_factory=CrawlLimits)
     lease_seconds: float = 60.0
     analyst: str | None = None
     simulated: bool = False
@@ -82,14 +97,17 @@ def default_db_path() -> Path:
     return Path(user_data_dir("outrank", appauthor=False)) / "outrank.db"
 
 
-def _env_float(name: str, default: float) -> float:
-    raw = os.environ.get(name)
-    return float(raw) if raw else default
-
-
-def _env_int(name: str, default: int) -> int:
-    raw = os.environ.get(name)
-    return int(raw) if raw else default
+def env_number(env: dict[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise BadInput(f"{name}={raw!r} is not a number") from None
+    if value < 0:
+        raise BadInput(f"{name}={raw!r} must not be negative")
+    return value
 
 
 def platform_from_env(name: str, env: dict[str, str]) -> PlatformConfig | None:
@@ -117,14 +135,30 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         outbox_dir=Path(env.get("OUTRANK_OUTBOX_DIR") or reports_dir.parent / "outbox"),
         allow_private=env.get("OUTRANK_ALLOW_PRIVATE") == "1",
         platforms=platforms,
-        samples=_env_int("OUTRANK_SAMPLES", DEFAULT_SAMPLES),
-        lease_seconds=_env_float("OUTRANK_LEASE_SECONDS", 60.0),
+        samples=int(env_number(env, "OUTRANK_SAMPLES", DEFAULT_SAMPLES)),
+        lease_seconds=env_number(env, "OUTRANK_LEASE_SECONDS", 60.0),
         retry=RetryPolicy(
-            attempts=_env_int("OUTRANK_RETRY_ATTEMPTS", 4),
-            initial_wait=_env_float("OUTRANK_RETRY_WAIT", 1.0),
-            max_wait=_env_float("OUTRANK_RETRY_MAX_WAIT", 30.0),
+            attempts=int(env_number(env, "OUTRANK_RETRY_ATTEMPTS", 4)),
+            initial_wait=env_number(env, "OUTRANK_RETRY_WAIT", 1.0),
+            max_wait=env_number(env, "OUTRANK_RETRY_MAX_WAIT", 30.0),
         ),
         analyst=env.get("OUTRANK_ANALYST") or None,
+        crawl=crawl_limits_from_env(env),
+    )
+
+
+def crawl_limits_from_env(env: dict[str, str]) -> CrawlLimits:
+    defaults = CrawlLimits()
+
+    def number(name: str, default: float) -> float:
+        return env_number(env, f"OUTRANK_CRAWL_{name}", default)
+
+    return CrawlLimits(
+        max_pages=int(number("MAX_PAGES", defaults.max_pages)),
+        per_host=int(number("CONCURRENCY", defaults.per_host)),
+        delay=number("DELAY", defaults.delay),
+        timeout=number("TIMEOUT", defaults.timeout),
+        max_bytes=int(number("MAX_BYTES", defaults.max_bytes)),
     )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
@@ -17,9 +18,8 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from outrank import analysis as analysis_stage
+from outrank import understand
 from outrank.config import Settings
-from outrank.crawl import Crawler
 from outrank.engine.lease import Lease
 from outrank.engine.steps import StepFailed, StepRunner, describe, is_transient
 from outrank.errors import OutrankError, ScanBusy, ScanCancelled
@@ -30,6 +30,7 @@ from outrank.report import render_report
 from outrank.scoring import overall_score, scan_platform_scores
 from outrank.store.db import Store, utcnow
 from outrank.store.scans import cancel_requested, get_scan, update_scan
+from outrank.subscribers import PAID_TIERS, freeze_competitors
 
 Events = Callable[[str, dict[str, Any]], None]
 ANALYST_PREFERENCE = ("chatgpt", "claude", "gemini", "perplexity")
@@ -99,14 +100,36 @@ class Pipeline:
 
     def _stages(self) -> str:
         self._stage("setup", 2, lambda: self.steps.run("setup", self._setup))
-        pages = self._stage("crawl", 5, lambda: self.steps.run("crawl", self._crawl, persist=self._save_pages))
-        business = self._stage("analyze", 15, lambda: self.steps.run("analyze", lambda: self._analyze(pages)))
+        crawled = self._stage(
+            "crawl", 5, lambda: self.steps.run("crawl", self._crawl, persist=self._persist(understand.save_crawl))
+        )
+        profile = self._stage(
+            "analyze",
+            15,
+            lambda: self.steps.run(
+                "analyze", lambda: understand.analyze(self, crawled), persist=self._persist(understand.save_profile)
+            ),
+        )
+        self._stage(
+            "readiness",
+            18,
+            lambda: self.steps.run(
+                "readiness",
+                lambda: understand.readiness(crawled, profile),
+                persist=self._persist(understand.save_readiness),
+            ),
+        )
         self._stage(
             "research",
             22,
-            lambda: self.steps.run("research", lambda: self._research(business), persist=self._save_prompts),
+            lambda: self.steps.run(
+                "research",
+                lambda: understand.questions(self, profile),
+                persist=lambda db, result: understand.save_questions(self, db, result),
+                retry=False,
+            ),
         )
-        changed = self._query_all(business)
+        changed = self._query_all(profile)
         if changed:
             self.steps.invalidate("finalize")
         result = self._stage("finalize", 92, lambda: self.steps.run("finalize", self._finalize))
@@ -150,27 +173,11 @@ class Pipeline:
     def _setup(self) -> dict[str, Any]:
         return {"platforms": self.platforms, "samples": self.scan_settings["samples"]}
 
-    def _crawl(self) -> list[dict[str, Any]]:
-        crawler = Crawler(allow_private=self.settings.allow_private)
-        return crawler.crawl(self.scan["target_url"])
+    def _crawl(self) -> dict[str, Any]:
+        return understand.crawl(self)
 
-    def _save_pages(self, db: Database, pages: list[dict[str, Any]]) -> None:
-        for page in pages:
-            db.execute(
-                "INSERT INTO pages (scan_id, url, status_code, title, meta_description, h1, text, word_count)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (scan_id, url) DO UPDATE SET"
-                " title = excluded.title, text = excluded.text, word_count = excluded.word_count",
-                [
-                    self.scan_id,
-                    page["url"],
-                    page["status_code"],
-                    page["title"],
-                    page["meta_description"],
-                    page["h1"],
-                    page["text"],
-                    page["word_count"],
-                ],
-            )
+    def _persist(self, save: Callable[[int, Database, Any], None]) -> Callable[[Database, Any], None]:
+        return lambda db, result: save(self.scan_id, db, result)
 
     def analyst(self) -> Provider:
         preferred = self.scan_settings.get("analyst") or self.settings.analyst
@@ -178,21 +185,6 @@ class Pipeline:
             if name in self.providers:
                 return self.providers[name]
         raise OutrankError("no configured platform can run the analysis")
-
-    def _analyze(self, pages: list[dict[str, Any]]) -> dict[str, Any]:
-        return analysis_stage.analyze(self.analyst(), self.scan["domain"], pages)
-
-    def _research(self, business: dict[str, Any]) -> list[dict[str, str]]:
-        count = int(self.scan_settings.get("questions", self.settings.question_count))
-        return analysis_stage.research_questions(self.analyst(), business, count)
-
-    def _save_prompts(self, db: Database, questions: list[dict[str, str]]) -> None:
-        for position, question in enumerate(questions, 1):
-            db.execute(
-                "INSERT INTO prompts (scan_id, position, text, category) VALUES (?, ?, ?, ?)"
-                " ON CONFLICT (scan_id, position) DO UPDATE SET text = excluded.text, category = excluded.category",
-                [self.scan_id, position, question["text"], question["category"]],
-            )
 
     # -- query phase ----------------------------------------------------------------------------------
 
@@ -210,7 +202,7 @@ class Pipeline:
             for platform in self.platforms
         ]
 
-    def _query_all(self, business: dict[str, Any]) -> bool:
+    def _query_all(self, profile: dict[str, Any]) -> bool:
         """Run every call not yet checkpointed; return whether any call ran (the results changed)."""
         calls = self.calls()
         completed = self.steps.completed_keys()
@@ -218,7 +210,7 @@ class Pipeline:
         self.events("query", {"total": len(calls), "done": len(calls) - len(pending)})
         if not pending:
             return False
-        query = _QueryPhase(self, business)
+        query = _QueryPhase(self, profile)
         pools = {p: ThreadPoolExecutor(max_workers=self._limit(p), thread_name_prefix=p) for p in self.platforms}
         try:
             futures: list[Future[None]] = [pools[c.platform].submit(query.ask, c) for c in pending]
@@ -244,7 +236,10 @@ class Pipeline:
     def _finalize(self) -> dict[str, Any]:
         scores = scan_platform_scores(self.store.db, self.scan_id, self.scan_settings)
         overall = overall_score(scores, self.scan_settings.get("weights", self.settings.weights))
-        failed_calls = sum(s.errors for s in scores) + (len(self.calls()) - sum(s.total for s in scores))
+        answered = self.store.db.execute(
+            "SELECT COUNT(*) FROM responses WHERE scan_id = ? AND status = 'ok'", [self.scan_id]
+        ).fetchone()[0]
+        failed_calls = len(self.calls()) - answered
         status, error = "complete", None
         if overall is None:
             status, error = (
@@ -269,7 +264,17 @@ class Pipeline:
                 " platforms = excluded.platforms",
                 [self.scan_id, self.scan["domain"], overall, json.dumps([s.to_json() for s in scores]), now],
             )
+            if status != "failed" and understand.site_of(self)["tier"] in PAID_TIERS:
+                freeze_competitors(db, self.scan["site_id"], self._detected_competitors())
         return {"status": status, "score": overall, "report": str(report), "error": error}
+
+    def _detected_competitors(self) -> list[str]:
+        counts: Counter[str] = Counter()
+        for (names,) in self.store.db.execute(
+            "SELECT competitors FROM responses WHERE scan_id = ? AND status = 'ok'", [self.scan_id]
+        ):
+            counts.update(set(json.loads(names)))
+        return [name for name, _ in counts.most_common()]
 
     def _platform_errors(self) -> str:
         rows = self.store.db.query(
@@ -294,15 +299,12 @@ class Pipeline:
 class _QueryPhase:
     """One call per prompt × platform × sample; a platform that fails for good stops being called."""
 
-    def __init__(self, pipeline: Pipeline, business: dict[str, Any]) -> None:
+    def __init__(self, pipeline: Pipeline, profile: dict[str, Any]) -> None:
         self.pipeline = pipeline
-        self.variants = name_variants(
-            pipeline.scan["domain"], business.get("business_name"), business.get("aliases") or []
-        )
+        business, where = profile["business"], profile["location"]
+        self.variants = name_variants(pipeline.scan["domain"], business["business_name"], business["aliases"])
         self.location = (
-            Location(country=business.get("country"), region=business.get("region"), city=business.get("city"))
-            if business.get("country")
-            else None
+            Location(country=where["country"], region=where["region"], city=where["city"]) if where["country"] else None
         )
         self.broken: dict[str, str] = {}
         self.stop = threading.Event()

@@ -64,5 +64,12 @@ def overall_score(scores: list[PlatformScore], weights: dict[str, float]) -> flo
 
 def scan_platform_scores(db: Database, scan_id: int, settings: dict[str, Any]) -> list[PlatformScore]:
     """Platform scores of a scan from its stored answers, with the threshold the scan was run with."""
-    rows = list(db.query("SELECT platform, status, mentioned, model FROM responses WHERE scan_id = ?", [scan_id]))
+    # Branded questions name the business, so they always "mention" it; visibility counts discovery ones only.
+    rows = list(
+        db.query(
+            "SELECT r.platform, r.status, r.mentioned, r.model FROM responses r JOIN prompts p ON p.id = r.prompt_id"
+            " WHERE r.scan_id = ? AND p.kind = 'discovery'",
+            [scan_id],
+        )
+    )
     return platform_scores(rows, settings["platforms"], settings.get("coverage_threshold", 0.7))

@@ -9,12 +9,12 @@ from typing import Any
 
 from outrank import PLATFORMS
 from outrank.config import KEY_ENV_VARS, Settings, missing_keys_message
-from outrank.crawl import CrawlError, Target, check_url_allowed, parse_target
 from outrank.engine.lease import lease_is_free
 from outrank.errors import BadInput, OutrankError, ScanBusy, ScanNotFound
 from outrank.pipeline import Events, Pipeline
 from outrank.providers import Provider, build_provider
 from outrank.scoring import scan_platform_scores
+from outrank.site.target import Target, check_target_allowed, parse_target
 from outrank.store.db import Store
 from outrank.store.scans import (
     FINISHED,
@@ -53,13 +53,6 @@ def build_providers(settings: Settings) -> dict[str, Provider]:
     return {name: build_provider(cfg) for name, cfg in settings.platforms.items()}
 
 
-def _check_target_reachable(target: Target, settings: Settings) -> None:
-    try:
-        check_url_allowed(target.base_url, allow_private=settings.allow_private)
-    except CrawlError as exc:
-        raise BadInput(str(exc)) from exc
-
-
 def _validate_email(email: str | None) -> str | None:
     if email is None:
         return None
@@ -79,6 +72,7 @@ def _scan_settings(settings: Settings) -> dict[str, Any]:
         "weights": settings.weights,
         "coverage_threshold": settings.coverage_threshold,
         "analyst": settings.analyst,
+        "max_pages": settings.crawl.max_pages,
     }
 
 
@@ -103,7 +97,7 @@ def start_scan(
         raise BadInput("samples and questions must each be at least 1")
     if not settings.platforms:
         raise BadInput(missing_keys_message())
-    _check_target_reachable(parsed, settings)
+    check_target_allowed(parsed, allow_private=settings.allow_private)
     store = open_store(settings)
     try:
         emit = events or (lambda kind, data: None)

@@ -43,6 +43,7 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("OUTRANK_OUTBOX_DIR", str(tmp_path / "outbox"))
     monkeypatch.setenv("OUTRANK_RETRY_WAIT", "0.05")
     monkeypatch.setenv("OUTRANK_RETRY_MAX_WAIT", "0.2")
+    monkeypatch.setenv("OUTRANK_CRAWL_DELAY", "0")  # politeness is tested on its own; loopback needs none
     monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
     return tmp_path
 

@@ -36,7 +36,9 @@ def test_scan_json_contract_rows_and_report(providers_env: SimulatorServer, site
         (CALLS, CALLS)
     ]
     assert providers_env.state.count(kind="ask") == CALLS
-    assert db_rows("SELECT count(*) FROM pages")[0][0] == 4  # home + 3 sitemap pages
+    assert (
+        db_rows("SELECT count(*) FROM pages")[0][0] == 7
+    )  # the sitemap index lists 7 pages; /admin/ is robots-blocked
     assert db_rows("SELECT count(*) FROM citations")[0][0] > 0
 
 
@@ -44,7 +46,7 @@ def test_runs_show_json_lists_every_step(providers_env: SimulatorServer, site: S
     assert run_cli("scan", site.url, "--json", "--samples", "1").returncode == 0
     details = json.loads(run_cli("runs", "show", "1", "--json").stdout)
     keys = [step["key"] for step in details["steps"]]
-    assert keys[:4] == ["setup", "crawl", "analyze", "research"] and "finalize" in keys
+    assert keys[:5] == ["setup", "crawl", "analyze", "readiness", "research"] and "finalize" in keys
     assert sum(k.startswith("query:") for k in keys) == 28
     assert set(details["steps"][0]) >= {"key", "status", "attempts", "started_at", "finished_at", "error"}
     human = run_cli("runs", "show", "1")
@@ -160,7 +162,7 @@ def test_loopback_is_refused_unless_allowed(
     monkeypatch.delenv("OUTRANK_ALLOW_PRIVATE")
     result = run_cli("scan", site.url)
     assert result.returncode == 2
-    assert "non-public address 127.0.0.1" in result.stderr and "OUTRANK_ALLOW_PRIVATE=1" in result.stderr
+    assert "loopback address 127.0.0.1" in result.stderr and "OUTRANK_ALLOW_PRIVATE=1" in result.stderr
     assert site.requests == []
 
 

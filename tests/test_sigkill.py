@@ -70,8 +70,8 @@ def assert_finished_without_paying_twice(simulator: SimulatorServer, done_before
         (TOTAL, TOTAL)
     ]
     assert db_rows("SELECT count(*) FROM prompts") == [(7,)]
-    assert db_rows("SELECT count(*), count(DISTINCT url) FROM pages")[0][0] == 4
-    assert simulator.state.count(kind="structured") == 2  # analysis and research ran once each
+    assert db_rows("SELECT count(*), count(DISTINCT url) FROM pages")[0] == (7, 7)
+    assert simulator.state.count(kind="structured") == 5  # analysis + one research call per platform, once each
 
 
 def test_resume_after_sigkill_finishes_without_repeating_completed_calls(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from outrank import PLATFORMS
@@ -29,7 +30,9 @@ def demo_settings(base: Settings, simulator: SimulatorServer) -> Settings:
         for name in PLATFORMS
     }
     # The bundled site is on loopback, so the private-address guard is lifted for this run only.
-    return base.with_overrides(platforms=platforms, allow_private=True, simulated=True, analyst="chatgpt")
+    # The sample site is our own server on loopback, so no politeness delay is owed to it.
+    crawl = replace(base.crawl, delay=0.0)
+    return base.with_overrides(platforms=platforms, allow_private=True, simulated=True, analyst="chatgpt", crawl=crawl)
 
 
 def run_demo(base: Settings, *, email: str | None = None, events: Events | None = None) -> dict[str, Any]:

@@ -72,6 +72,18 @@ DEMO_QUESTIONS: list[dict[str, str]] = [
     {"text": "Where to get professional teeth whitening in Newcastle?", "category": "service"},
 ]
 
+# What else each simulated research model proposes: near-duplicates of the shared set (merged away), a
+# branded question (set aside) and one-offs (ranked below what several models agree on).
+DEMO_EXTRA_CANDIDATES: dict[str, list[dict[str, str]]] = {
+    "chatgpt": [
+        {"text": "who is the best dentist in newcastle", "category": "finding_provider"},
+        {"text": "Is Harbour Dental Studio any good?", "category": "review"},
+    ],
+    "claude": [{"text": "Which dentists in Newcastle offer Invisalign clear aligners?", "category": "service"}],
+    "gemini": [{"text": "Cheapest dental check-up and clean near me", "category": "comparison"}],
+    "perplexity": [{"text": "Where can I find an emergency dentist in Newcastle today?", "category": "service"}],
+}
+
 # How often each simulated platform names the sample business, so the demo shows a spread of scores.
 MENTION_ODDS = {"chatgpt": 0.55, "claude": 0.3, "gemini": 0.45, "perplexity": 0.7}
 
@@ -85,11 +97,12 @@ class Scenario:
     analysis: dict[str, Any] = field(default_factory=lambda: dict(DEMO_ANALYSIS))
     questions: list[dict[str, str]] = field(default_factory=lambda: list(DEMO_QUESTIONS))
     mention_odds: dict[str, float] = field(default_factory=lambda: dict(MENTION_ODDS))
+    extra_candidates: dict[str, list[dict[str, str]]] = field(default_factory=lambda: dict(DEMO_EXTRA_CANDIDATES))
 
-    def structured(self, schema: dict[str, Any]) -> dict[str, Any]:
+    def structured(self, schema: dict[str, Any], platform: str = "") -> dict[str, Any]:
         properties = schema.get("properties", {})
         if "questions" in properties:
-            return {"questions": self.questions}
+            return {"questions": self.questions + self.extra_candidates.get(platform, [])}
         if "business_name" in properties:
             return self.analysis
         raise ValueError(f"the simulator has no answer for a schema with {sorted(properties)}")

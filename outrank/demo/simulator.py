@@ -185,7 +185,7 @@ class _Handler(QuietHandler):
         if delay := state.delays.get(platform):
             time.sleep(delay)
         if schema is not None:
-            payload = wire.structured(platform, model, json.dumps(state.scenario.structured(schema)))
+            payload = wire.structured(platform, model, json.dumps(state.scenario.structured(schema, platform)))
         else:
             question = _question_of(platform, body)
             text, sources = state.scenario.answer(platform, question, call_id or "")

@@ -166,3 +166,101 @@ def m001_initial(db: Database) -> None:
     for statement in SCHEMA_V1.split(";\n"):
         if statement.strip():
             db.execute(statement)
+
+
+SCHEMA_V2 = """
+ALTER TABLE pages ADD COLUMN final_url TEXT;
+ALTER TABLE pages ADD COLUMN kind TEXT;
+ALTER TABLE pages ADD COLUMN value INTEGER;
+ALTER TABLE pages ADD COLUMN canonical TEXT;
+ALTER TABLE pages ADD COLUMN lang TEXT;
+ALTER TABLE pages ADD COLUMN h1_count INTEGER;
+ALTER TABLE pages ADD COLUMN headings TEXT NOT NULL DEFAULT '[]';
+ALTER TABLE pages ADD COLUMN json_ld TEXT NOT NULL DEFAULT '[]';
+ALTER TABLE pages ADD COLUMN hreflang TEXT NOT NULL DEFAULT '[]';
+ALTER TABLE pages ADD COLUMN open_graph TEXT NOT NULL DEFAULT '{}';
+ALTER TABLE pages ADD COLUMN client_side INTEGER;
+ALTER TABLE pages ADD COLUMN content_type TEXT;
+ALTER TABLE pages ADD COLUMN charset TEXT;
+ALTER TABLE pages ADD COLUMN bytes INTEGER;
+ALTER TABLE pages ADD COLUMN fetch_ms INTEGER;
+
+CREATE TABLE crawl_skips (
+    id INTEGER PRIMARY KEY,
+    scan_id INTEGER NOT NULL REFERENCES scans(id) ON DELETE CASCADE,
+    url TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    UNIQUE (scan_id, url)
+);
+
+CREATE TABLE readiness_checks (
+    id INTEGER PRIMARY KEY,
+    scan_id INTEGER NOT NULL REFERENCES scans(id) ON DELETE CASCADE,
+    key TEXT NOT NULL,
+    grp TEXT NOT NULL,
+    title TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('pass', 'warn', 'fail')),
+    evidence TEXT NOT NULL,
+    position INTEGER NOT NULL,
+    UNIQUE (scan_id, key)
+);
+
+CREATE TABLE site_profiles (
+    scan_id INTEGER PRIMARY KEY REFERENCES scans(id) ON DELETE CASCADE,
+    business_name TEXT NOT NULL,
+    analysis TEXT NOT NULL,
+    country TEXT,
+    region TEXT,
+    city TEXT,
+    location_confidence TEXT,
+    location_source TEXT,
+    location_evidence TEXT NOT NULL DEFAULT '[]',
+    created_at TEXT NOT NULL
+);
+
+ALTER TABLE prompts ADD COLUMN kind TEXT NOT NULL DEFAULT 'discovery';
+ALTER TABLE prompts ADD COLUMN question_id INTEGER;
+ALTER TABLE scans ADD COLUMN question_source TEXT;
+ALTER TABLE sites ADD COLUMN competitors_frozen_at TEXT;
+
+CREATE TABLE questions (
+    id INTEGER PRIMARY KEY,
+    site_id INTEGER NOT NULL REFERENCES sites(id) ON DELETE CASCADE,
+    text TEXT NOT NULL,
+    category TEXT NOT NULL,
+    kind TEXT NOT NULL DEFAULT 'discovery' CHECK (kind IN ('discovery', 'branded')),
+    source TEXT NOT NULL CHECK (source IN ('researched', 'custom', 'fallback')),
+    status TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'archived')),
+    position INTEGER NOT NULL,
+    version INTEGER NOT NULL DEFAULT 1,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE INDEX questions_site ON questions(site_id, status, position);
+
+CREATE TABLE question_versions (
+    question_id INTEGER NOT NULL REFERENCES questions(id) ON DELETE CASCADE,
+    version INTEGER NOT NULL,
+    text TEXT NOT NULL,
+    category TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (question_id, version)
+);
+
+CREATE TABLE tracked_competitors (
+    id INTEGER PRIMARY KEY,
+    site_id INTEGER NOT NULL REFERENCES sites(id) ON DELETE CASCADE,
+    name TEXT NOT NULL,
+    domain TEXT,
+    source TEXT NOT NULL CHECK (source IN ('detected', 'user')),
+    created_at TEXT NOT NULL,
+    UNIQUE (site_id, name)
+);
+"""
+
+
+@migrations()
+def m002_site_understanding(db: Database) -> None:
+    for statement in SCHEMA_V2.split(";\n"):
+        if statement.strip():
+            db.execute(statement)
