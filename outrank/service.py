@@ -26,6 +26,7 @@ from outrank.store.scans import (
     update_scan,
     upsert_site,
 )
+from outrank.subscribers import SiteNotFound
 
 TRIGGERS = ("manual", "scheduled", "rescan", "admin")
 
@@ -45,6 +46,18 @@ def existing_scan(settings: Settings, scan_id: int) -> Iterator[tuple[Store, dic
         if scan is None:
             raise ScanNotFound(f"no scan with id {scan_id}")
         yield store, scan
+    finally:
+        store.close()
+
+
+@contextmanager
+def subscriber_store(settings: Settings, *, create: bool = False) -> Iterator[Store]:
+    """The store for site, question and competitor commands; reading ones never create a database."""
+    if not create and not settings.db_path.exists():
+        raise SiteNotFound(f"no sites yet (no database at {settings.db_path}); add one with `outrank site add`")
+    store = open_store(settings)
+    try:
+        yield store
     finally:
         store.close()
 

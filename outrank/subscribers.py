@@ -44,12 +44,23 @@ def get_site(db: Database, domain_or_target: str) -> dict[str, Any]:
     return rows[0]
 
 
-def add_site(store: Store, target: str, email: str, tier: str) -> dict[str, Any]:
-    parsed = parse_target(target)
-    check_tier(tier)
+def check_email(email: str) -> str:
     local, _, host = email.strip().partition("@")
     if not local or "." not in host or any(ch in email for ch in " \r\n<>,;"):
         raise BadInput(f"invalid email address {email!r}")
+    return email.strip()
+
+
+def check_site_input(target: str, email: str, tier: str) -> None:
+    """Everything `add_site` validates, so a command can check before it opens (and creates) the database."""
+    parse_target(target)
+    check_email(email)
+    check_tier(tier)
+
+
+def add_site(store: Store, target: str, email: str, tier: str) -> dict[str, Any]:
+    check_site_input(target, email, tier)
+    parsed = parse_target(target)
     with store.write() as db:
         existing = db.execute("SELECT id FROM sites WHERE domain = ?", [parsed.domain]).fetchone()
         db.execute(

@@ -5,16 +5,14 @@ Exit codes: 0 complete or partial, 1 failed or cancelled, 2 bad input or usage.
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import typer
 
-from outrank import PLATFORMS, __version__
+from outrank import __version__
 from outrank.cli import render
-from outrank.config import Settings, load_settings
-from outrank.errors import BadInput, OutrankError
+from outrank.cli.common import EXIT_FOR_STATUS, JsonOpt, cli_errors, settings_from_env, show
+from outrank.cli.subscribers import competitors_app, questions_app, site_app
 
 app = typer.Typer(
     help="Measure and track how visible a business is in AI assistants.",
@@ -24,55 +22,13 @@ app = typer.Typer(
 )
 runs_app = typer.Typer(help="Inspect scan runs.", no_args_is_help=True)
 app.add_typer(runs_app, name="runs")
-
-F = TypeVar("F", bound=Callable[..., Any])
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout for scripts.")]
-EXIT_FOR_STATUS = {"complete": 0, "partial": 0, "failed": 1, "cancelled": 1}
-
-
-def cli_errors(fn: F) -> F:
-    """Turn library errors into one stderr line and the error's exit code."""
-
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except OutrankError as exc:
-            render.err.print(f"[red]error:[/] {exc}", soft_wrap=True)
-            raise typer.Exit(exc.exit_code) from None
-
-    return wrapper  # type: ignore[return-value]
-
-
-def _settings(samples: int | None = None, questions: int | None = None, platforms: str | None = None) -> Settings:
-    try:
-        settings = load_settings()
-    except ValueError as exc:
-        raise BadInput(f"invalid setting in the environment: {exc}") from exc
-    changes: dict[str, Any] = {}
-    if samples is not None:
-        changes["samples"] = samples
-    if questions is not None:
-        changes["question_count"] = questions
-    if platforms:
-        wanted = [p.strip() for p in platforms.split(",") if p.strip()]
-        if unknown := [p for p in wanted if p not in PLATFORMS]:
-            raise BadInput(f"unknown platform {', '.join(unknown)}; choose from {', '.join(PLATFORMS)}")
-        if missing := [p for p in wanted if p not in settings.platforms]:
-            raise BadInput(f"no API key for {', '.join(missing)}; set its key or leave it out of --platforms")
-        changes["platforms"] = {p: settings.platforms[p] for p in wanted}
-    return settings.with_overrides(**changes) if changes else settings
-
-
-def _show(data: Any, as_json: bool, for_people: Callable[[Any], None]) -> None:
-    if as_json:
-        render.print_json(data)
-    else:
-        for_people(data)
+app.add_typer(site_app, name="site")
+app.add_typer(questions_app, name="questions")
+app.add_typer(competitors_app, name="competitors")
 
 
 def _finish(summary: dict[str, Any], as_json: bool) -> None:
-    _show(summary, as_json, render.scan_result)
+    show(summary, as_json, render.scan_result)
     raise typer.Exit(EXIT_FOR_STATUS.get(summary["status"], 1))
 
 
@@ -87,12 +43,15 @@ def scan(
     ] = None,
     questions: Annotated[int | None, typer.Option(min=1, max=50, help="How many questions to research.")] = None,
     platforms: Annotated[str | None, typer.Option(help="Comma-separated subset, e.g. chatgpt,claude.")] = None,
+    max_pages: Annotated[
+        int | None, typer.Option(min=1, max=200, help="Most pages to crawl (default 20, OUTRANK_CRAWL_MAX_PAGES).")
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Crawl a site, ask every configured AI platform its customers' questions, and score its visibility."""
     from outrank.service import start_scan
 
-    settings = _settings(samples, questions, platforms)
+    settings = settings_from_env(samples, questions, platforms, max_pages=max_pages)
     with render.ScanProgress() as progress:
         summary = start_scan(settings, target, email=email, new=new, events=progress)
     _finish(summary, as_json)
@@ -111,7 +70,7 @@ def rescan(
     from outrank.service import rescan as rescan_sites
 
     with render.ScanProgress() as progress:
-        summaries = rescan_sites(_settings(), domain_or_email, skip_email=skip_email, events=progress)
+        summaries = rescan_sites(settings_from_env(), domain_or_email, skip_email=skip_email, events=progress)
     if as_json:
         render.print_json(summaries if len(summaries) > 1 else summaries[0])
     else:
@@ -127,7 +86,7 @@ def resume(scan_id: Annotated[int, typer.Argument(help="The scan to continue.")]
     from outrank.service import resume_scan
 
     with render.ScanProgress() as progress:
-        summary = resume_scan(_settings(), scan_id, events=progress)
+        summary = resume_scan(settings_from_env(), scan_id, events=progress)
     _finish(summary, as_json)
 
 
@@ -137,8 +96,8 @@ def cancel(scan_id: Annotated[int, typer.Argument(help="The scan to cancel.")], 
     """Ask a running scan to stop after its current step (a scan nobody runs is cancelled at once)."""
     from outrank.service import cancel_scan
 
-    summary = cancel_scan(_settings(), scan_id)
-    _show(summary, as_json, lambda s: render.out.print(f"scan {scan_id}: {s['status']} (cancel requested)"))
+    summary = cancel_scan(settings_from_env(), scan_id)
+    show(summary, as_json, lambda s: render.out.print(f"scan {scan_id}: {s['status']} (cancel requested)"))
 
 
 @runs_app.command("show")
@@ -147,7 +106,7 @@ def runs_show(scan_id: Annotated[int, typer.Argument(help="The scan to show.")],
     """A timeline of a scan's steps with attempts, durations and errors."""
     from outrank.service import run_details
 
-    _show(run_details(_settings(), scan_id), as_json, render.run_timeline)
+    show(run_details(settings_from_env(), scan_id), as_json, render.run_timeline)
 
 
 @app.command()
@@ -161,7 +120,7 @@ def demo(
 
     render.err.print("[yellow]demo:[/] simulated platforms and a sample site on 127.0.0.1; no real assistant is asked")
     with render.ScanProgress() as progress:
-        summary = run_demo(load_settings(), email=email, events=progress)
+        summary = run_demo(settings_from_env(), email=email, events=progress)
     _finish(summary, as_json)
 
 

@@ -125,3 +125,16 @@ def _duration(started: str | None, finished: str | None) -> str:
     start = datetime.fromisoformat(started.replace("Z", "+00:00"))
     end = datetime.fromisoformat(finished.replace("Z", "+00:00"))
     return f"{(end - start).total_seconds():.2f}s"
+
+
+def rows_table(rows: list[dict[str, Any]], columns: list[tuple[str, str]], *, title: str, empty: str) -> None:
+    """A plain table of library rows: (key, heading) per column."""
+    if not rows:
+        out.print(empty)
+        return
+    table = Table(title=title, title_justify="left")
+    for _, heading in columns:
+        table.add_column(heading, overflow="fold")
+    for row in rows:
+        table.add_row(*("" if row.get(key) is None else str(row[key]) for key, _ in columns))
+    out.print(table)

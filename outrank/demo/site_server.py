@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import mimetypes
+import threading
+import time
 from pathlib import Path
 
 from outrank.demo.loopback import LoopbackServer, QuietHandler
@@ -15,7 +17,15 @@ class _SiteHandler(QuietHandler):
 
     def do_GET(self) -> None:
         path = self.path.split("?", 1)[0]
-        self.server.requests.append(path)
+        self.server.arrive(path)
+        try:
+            if self.server.delay:
+                time.sleep(self.server.delay)
+            self._serve(path)
+        finally:
+            self.server.leave()
+
+    def _serve(self, path: str) -> None:
         if path in self.server.routes:
             status, headers, body = self.server.routes[path]
             headers = dict(headers)
@@ -40,3 +50,19 @@ class SiteServer(LoopbackServer):
         self.requests: list[str] = []
         # Extra responses by path (status, headers, body), for redirects and odd pages in tests.
         self.routes: dict[str, tuple[int, dict[str, str], bytes]] = {}
+        self.delay = 0.0  # seconds before each response, to observe concurrency
+        self.started: list[float] = []  # monotonic arrival time of each request
+        self.max_in_flight = 0
+        self._in_flight = 0
+        self._lock = threading.Lock()
+
+    def arrive(self, path: str) -> None:
+        with self._lock:
+            self.requests.append(path)
+            self.started.append(time.monotonic())
+            self._in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self._in_flight)
+
+    def leave(self) -> None:
+        with self._lock:
+            self._in_flight -= 1

@@ -48,6 +48,7 @@ class Crawler:
 
     def _crawl(self, base_url: str) -> dict[str, Any]:
         self.robots = self._robots(base_url)
+        self._apply_crawl_delay()
         if not self.robots.allows(base_url):
             raise CrawlError(
                 f"robots.txt at {self.robots.url} disallows outrank from crawling {base_url}", transient=False
@@ -59,7 +60,7 @@ class Crawler:
         origin = urljoin(home_fetch.final_url, "/")
         if urljoin(base_url, "/") != origin:  # the site lives on another origin (e.g. www.): its rules apply
             self.robots = self._robots(origin)
-        self._apply_crawl_delay()
+            self._apply_crawl_delay()
         home = self._page(home_fetch)
         pages = {home["final_url"]: home}
         sitemaps, sitemap_urls = self._sitemaps(origin)
