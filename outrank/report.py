@@ -35,7 +35,7 @@ def report_path(reports_dir: Path, domain: str, scan_id: int) -> Path:
 def _answers(db: Database, scan_id: int) -> list[dict[str, Any]]:
     rows = list(
         db.query(
-            "SELECT r.*, p.text AS question, p.position FROM responses r JOIN prompts p ON p.id = r.prompt_id"
+            "SELECT r.*, p.text AS question, p.position, p.kind FROM responses r JOIN prompts p ON p.id = r.prompt_id"
             " WHERE r.scan_id = ? ORDER BY p.position, r.platform, r.sample",
             [scan_id],
         )
@@ -52,7 +52,11 @@ def _question_grid(answers: list[dict[str, Any]], platforms: list[str]) -> list[
     for a in answers:
         entry = grid.setdefault(
             a["position"],
-            {"text": a["question"], "cells": {p: {"answered": 0, "mentioned": 0} for p in platforms}},
+            {
+                "text": a["question"],
+                "branded": a["kind"] == "branded",
+                "cells": {p: {"answered": 0, "mentioned": 0} for p in platforms},
+            },
         )
         cell = entry["cells"].setdefault(a["platform"], {"answered": 0, "mentioned": 0})
         if a["status"] == "ok":
@@ -79,6 +83,17 @@ def summary_sentence(domain: str, overall: float | None, scores: list[PlatformSc
     )
 
 
+def _profile(db: Database, scan_id: int) -> dict[str, Any] | None:
+    rows = list(db.query("SELECT * FROM site_profiles WHERE scan_id = ?", [scan_id]))
+    if not rows:
+        return None
+    row = rows[0]
+    place = ", ".join(str(row[k]) for k in ("city", "region", "country") if row[k])
+    evidence = json.loads(row["location_evidence"])
+    return {"business": json.loads(row["analysis"]), "place": place, "confidence": row["location_confidence"],
+            "evidence": evidence}  # fmt: skip
+
+
 def render_report(
     db: Database, scan: dict[str, Any], scores: list[PlatformScore], overall: float | None, reports_dir: Path
 ) -> Path:
@@ -99,6 +114,10 @@ def render_report(
             answers=answers,
             samples=settings.get("samples"),
             weights=", ".join(f"{p} {w:g}" for p, w in settings.get("weights", {}).items()),
+            profile=_profile(db, scan["id"]),
+            readiness=list(
+                db.query("SELECT * FROM readiness_checks WHERE scan_id = ? ORDER BY position", [scan["id"]])
+            ),
         )
     )
     path = report_path(reports_dir, scan["domain"], scan["id"])

@@ -16,11 +16,12 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from outrank import QUESTION_CATEGORIES
 from outrank.analysis import fence_safe, parse_structured, strict_schema
 from outrank.mentions import find_mention
 from outrank.providers.base import Provider
 
-CATEGORIES = ("finding_provider", "product_specific", "service", "comparison", "review", "how_to", "general")
+CATEGORIES = QUESTION_CATEGORIES
 Category = Literal["finding_provider", "product_specific", "service", "comparison", "review", "how_to", "general"]
 CANDIDATES_PER_MODEL = 10
 SIMILAR = 0.5

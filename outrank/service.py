@@ -26,7 +26,6 @@ from outrank.store.scans import (
     update_scan,
     upsert_site,
 )
-from outrank.subscribers import SiteNotFound
 
 TRIGGERS = ("manual", "scheduled", "rescan", "admin")
 
@@ -46,18 +45,6 @@ def existing_scan(settings: Settings, scan_id: int) -> Iterator[tuple[Store, dic
         if scan is None:
             raise ScanNotFound(f"no scan with id {scan_id}")
         yield store, scan
-    finally:
-        store.close()
-
-
-@contextmanager
-def subscriber_store(settings: Settings, *, create: bool = False) -> Iterator[Store]:
-    """The store for site, question and competitor commands; reading ones never create a database."""
-    if not create and not settings.db_path.exists():
-        raise SiteNotFound(f"no sites yet (no database at {settings.db_path}); add one with `outrank site add`")
-    store = open_store(settings)
-    try:
-        yield store
     finally:
         store.close()
 
@@ -208,6 +195,9 @@ def scan_summary(store: Store, scan_id: int) -> dict[str, Any]:
     settings = json.loads(scan["settings"])
     scores = scan_platform_scores(store.db, scan_id, settings)
     report = store.db.execute("SELECT path FROM reports WHERE scan_id = ?", [scan_id]).fetchone()
+    place = store.db.execute(
+        "SELECT country, region, city, location_confidence FROM site_profiles WHERE scan_id = ?", [scan_id]
+    ).fetchone()
     return {
         "scan_id": scan_id,
         "domain": scan["domain"],
@@ -225,6 +215,8 @@ def scan_summary(store: Store, scan_id: int) -> dict[str, Any]:
         "report": report[0] if report else None,
         "error": scan["error"],
         "simulated": bool(scan["simulated"]),
+        "question_source": scan["question_source"],
+        "location": dict(zip(("country", "region", "city", "confidence"), place, strict=True)) if place else None,
     }
 
 

@@ -7,13 +7,16 @@ week-on-week numbers compare the same questions. Detected competitors are frozen
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from sqlite_utils import Database
 
+from outrank import QUESTION_CATEGORIES as CATEGORIES
+from outrank.config import Settings
 from outrank.errors import BadInput
 from outrank.mentions import find_mention, name_variants
-from outrank.research import CATEGORIES
 from outrank.site.target import parse_target
 from outrank.store.db import Store, utcnow
 
@@ -25,6 +28,18 @@ MAX_TRACKED_COMPETITORS = 5
 
 class SiteNotFound(BadInput):
     pass
+
+
+@contextmanager
+def subscriber_store(settings: Settings, *, create: bool = False) -> Iterator[Store]:
+    """The store for site, question and competitor commands; reading ones never create a database."""
+    if not create and not settings.db_path.exists():
+        raise SiteNotFound(f"no sites yet (no database at {settings.db_path}); add one with `outrank site add`")
+    store = Store(settings.db_path)
+    try:
+        yield store
+    finally:
+        store.close()
 
 
 # -- sites --------------------------------------------------------------------------------------------------

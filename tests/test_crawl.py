@@ -126,7 +126,7 @@ def test_guard_refuses_a_redirect_to_loopback(crawl_site: SiteServer) -> None:
     port = urlsplit(crawl_site.url).port
     # The sample site itself stands in for a public one; everything else on loopback stays refused.
     fetcher = Fetcher(LIMITS, allow_private=False, trusted=frozenset({("127.0.0.1", port)}))
-    with pytest.raises(Skipped, match="refused loopback address localhost .*OUTRANK_ALLOW_PRIVATE=1"):
+    with pytest.raises(Skipped, match=r"refused loopback address localhost .*OUTRANK_ALLOW_PRIVATE=1"):
         fetcher.get(crawl_site.url + "/to-loopback")
     assert fetcher.get(crawl_site.url + "/about.html").status_code == 200
     with pytest.raises(CrawlError, match="refused loopback address localhost"):
@@ -139,7 +139,7 @@ def test_guard_refuses_a_redirect_to_loopback(crawl_site: SiteServer) -> None:
 
 
 def test_guard_refuses_the_first_url_and_names_resolving_to_private_space(crawl_site: SiteServer) -> None:
-    with pytest.raises(CrawlError, match="refused loopback address 127.0.0.1"):
+    with pytest.raises(CrawlError, match=r"refused loopback address 127\.0\.0\.1"):
         crawl(crawl_site, allow_private=False)
     assert crawl_site.requests == []
     # DNS is the boundary we cannot reach offline; a resolver answering with private space stands in for it.
@@ -157,7 +157,7 @@ def test_redirect_loops_stop_at_the_limit(crawl_site: SiteServer) -> None:
 
 def test_robots_blocking_the_homepage_fails_the_crawl_clearly(crawl_site: SiteServer) -> None:
     crawl_site.routes["/robots.txt"] = (200, {"content-type": "text/plain"}, b"User-agent: outrank\nDisallow: /\n")
-    with pytest.raises(CrawlError, match="robots.txt at .* disallows outrank"):
+    with pytest.raises(CrawlError, match=r"robots\.txt at .* disallows outrank"):
         crawl(crawl_site, allow_private=True)
     assert crawl_site.requests == ["/robots.txt"]
 

@@ -61,7 +61,8 @@ def ready_site(tmp_path: Path) -> Iterator[SiteServer]:
             "about.html": good_page("About Brightwater"),
             "robots.txt": "User-agent: *\nAllow: /\nSitemap: /sitemap.xml\n",
             "sitemap.xml": "<urlset><url><loc>__BASE__/</loc></url><url><loc>__BASE__/about.html</loc></url></urlset>",
-            "llms.txt": "# Brightwater Joinery\n\n> Bespoke kitchens from Bristol.\n\n## Pages\n\n- [About](/about.html)\n",
+            "llms.txt": "# Brightwater Joinery\n\n> Bespoke kitchens from Bristol.\n\n"
+            "## Pages\n\n- [About](/about.html)\n",
         },
     )
 

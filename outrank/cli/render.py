@@ -91,6 +91,9 @@ def scan_result(summary: dict[str, Any]) -> None:
             str(p["errors"]),
         )
     out.print(table)
+    if place := summary.get("location"):
+        where = ", ".join(str(place[k]) for k in ("city", "region", "country") if place.get(k)) or "unknown"
+        out.print(f"location: {where} ({place['confidence']} confidence) · questions: {summary['question_source']}")
     if summary.get("error"):
         out.print(f"[yellow]note:[/] {summary['error']}")
     if summary.get("report"):

@@ -6,11 +6,9 @@ from typing import Annotated, Any
 
 import typer
 
-from outrank import subscribers as lib
+from outrank import QUESTION_CATEGORIES as CATEGORIES
 from outrank.cli import render
 from outrank.cli.common import JsonOpt, cli_errors, settings_from_env, show
-from outrank.research import CATEGORIES
-from outrank.service import subscriber_store
 
 site_app = typer.Typer(help="Add, list and remove subscribed sites and set their tier.", no_args_is_help=True)
 questions_app = typer.Typer(help="A paid site's own question set, with version history.", no_args_is_help=True)
@@ -41,8 +39,10 @@ def site_add(
     as_json: JsonOpt = False,
 ) -> None:
     """Subscribe a site (or update its email and tier)."""
+    from outrank import subscribers as lib
+
     lib.check_site_input(domain, email, tier)
-    with subscriber_store(settings_from_env(), create=True) as store:
+    with lib.subscriber_store(settings_from_env(), create=True) as store:
         site = lib.add_site(store, domain, email, tier)
     verb = "added" if site["created"] else "updated"
     show(site, as_json, lambda s: render.out.print(f"{verb} {s['domain']} ({s['tier']}) for {s['email']}"))
@@ -52,11 +52,13 @@ def site_add(
 @cli_errors
 def site_list(as_json: JsonOpt = False) -> None:
     """Every subscribed site with its tier, question count and last scan."""
+    from outrank import subscribers as lib
+
     settings = settings_from_env()
     if not settings.db_path.exists():
         show([], as_json, lambda _: render.out.print("no sites yet; add one with `outrank site add`"))
         return
-    with subscriber_store(settings) as store:
+    with lib.subscriber_store(settings) as store:
         sites = lib.list_sites(store.db)
     show(sites, as_json, lambda rows: render.rows_table(rows, SITE_COLUMNS, title="sites", empty="no sites yet"))
 
@@ -69,7 +71,9 @@ def site_remove(
     as_json: JsonOpt = False,
 ) -> None:
     """Remove a site with its scans, questions and competitors."""
-    with subscriber_store(settings_from_env()) as store:
+    from outrank import subscribers as lib
+
+    with lib.subscriber_store(settings_from_env()) as store:
         site = lib.get_site(store.db, domain)
         if not yes and not typer.confirm(f"remove {site['domain']} and all its scans?", err=True):
             raise typer.Exit(1)
@@ -85,8 +89,10 @@ def site_set_tier(
     as_json: JsonOpt = False,
 ) -> None:
     """Change a site's tier."""
+    from outrank import subscribers as lib
+
     lib.check_tier(tier)
-    with subscriber_store(settings_from_env()) as store:
+    with lib.subscriber_store(settings_from_env()) as store:
         site = lib.set_tier(store, domain, tier)
     show(site, as_json, lambda s: render.out.print(f"{s['domain']}: {s['previous_tier']} -> {s['tier']}"))
 
@@ -102,7 +108,9 @@ def questions_list(
     as_json: JsonOpt = False,
 ) -> None:
     """The questions the site's scans ask, in order."""
-    with subscriber_store(settings_from_env()) as store:
+    from outrank import subscribers as lib
+
+    with lib.subscriber_store(settings_from_env()) as store:
         rows = lib.list_questions(store.db, domain, include_archived=show_all)
     empty = "no saved questions: scans research fresh ones (paid tiers keep the first scan's set)"
     show(rows, as_json, lambda r: render.rows_table(r, QUESTION_COLUMNS, title=f"questions for {domain}", empty=empty))
@@ -117,7 +125,9 @@ def questions_add(
     as_json: JsonOpt = False,
 ) -> None:
     """Add a question (starter: up to 10 active, pro and agency: 20)."""
-    with subscriber_store(settings_from_env()) as store:
+    from outrank import subscribers as lib
+
+    with lib.subscriber_store(settings_from_env()) as store:
         question = lib.add_question(store, domain, text, category)
     show(question, as_json, _question_line("added"))
 
@@ -132,7 +142,9 @@ def questions_edit(
     as_json: JsonOpt = False,
 ) -> None:
     """Reword a question; the old wording is kept in its history."""
-    with subscriber_store(settings_from_env()) as store:
+    from outrank import subscribers as lib
+
+    with lib.subscriber_store(settings_from_env()) as store:
         question = lib.edit_question(store, domain, question_id, text, category)
     show(question, as_json, _question_line("edited"))
 
@@ -141,7 +153,9 @@ def questions_edit(
 @cli_errors
 def questions_archive(domain: DomainArg, question_id: QuestionArg, as_json: JsonOpt = False) -> None:
     """Stop asking a question (it keeps its history and can be restored)."""
-    with subscriber_store(settings_from_env()) as store:
+    from outrank import subscribers as lib
+
+    with lib.subscriber_store(settings_from_env()) as store:
         question = lib.set_question_status(store, domain, question_id, "archived")
     show(question, as_json, _question_line("archived"))
 
@@ -150,7 +164,9 @@ def questions_archive(domain: DomainArg, question_id: QuestionArg, as_json: Json
 @cli_errors
 def questions_restore(domain: DomainArg, question_id: QuestionArg, as_json: JsonOpt = False) -> None:
     """Ask an archived question again."""
-    with subscriber_store(settings_from_env()) as store:
+    from outrank import subscribers as lib
+
+    with lib.subscriber_store(settings_from_env()) as store:
         question = lib.set_question_status(store, domain, question_id, "active")
     show(question, as_json, _question_line("restored"))
 
@@ -159,7 +175,9 @@ def questions_restore(domain: DomainArg, question_id: QuestionArg, as_json: Json
 @cli_errors
 def questions_history(question_id: QuestionArg, as_json: JsonOpt = False) -> None:
     """Every version of a question."""
-    with subscriber_store(settings_from_env()) as store:
+    from outrank import subscribers as lib
+
+    with lib.subscriber_store(settings_from_env()) as store:
         versions = lib.question_history(store.db, question_id)
     columns = [("version", "v"), ("text", "question"), ("category", "category"), ("created_at", "saved")]
     show(versions, as_json, lambda r: render.rows_table(r, columns, title=f"question {question_id}", empty=""))
@@ -173,7 +191,9 @@ def questions_revert(
     as_json: JsonOpt = False,
 ) -> None:
     """Go back to an earlier wording (saved as a new version, so nothing is lost)."""
-    with subscriber_store(settings_from_env()) as store:
+    from outrank import subscribers as lib
+
+    with lib.subscriber_store(settings_from_env()) as store:
         question = lib.revert_question(store, question_id, version)
     show(question, as_json, _question_line(f"reverted to version {version}"))
 
@@ -185,7 +205,9 @@ def questions_revert(
 @cli_errors
 def competitors_list(domain: DomainArg, as_json: JsonOpt = False) -> None:
     """Tracked competitors: frozen from the first paid scan, or added by hand."""
-    with subscriber_store(settings_from_env()) as store:
+    from outrank import subscribers as lib
+
+    with lib.subscriber_store(settings_from_env()) as store:
         rows = lib.list_competitors(store.db, domain)
     columns = [("name", "competitor"), ("domain", "domain"), ("source", "source"), ("created_at", "since")]
     empty = "no tracked competitors yet: a paid site's first scan freezes the ones it finds"
@@ -201,7 +223,9 @@ def competitors_add(
     as_json: JsonOpt = False,
 ) -> None:
     """Track a competitor (at most 5)."""
-    with subscriber_store(settings_from_env()) as store:
+    from outrank import subscribers as lib
+
+    with lib.subscriber_store(settings_from_env()) as store:
         added = lib.add_competitor(store, domain, name, url)
     show(added, as_json, lambda c: render.out.print(f"tracking {c['name']} for {c['site']}"))
 
@@ -214,6 +238,8 @@ def competitors_remove(
     as_json: JsonOpt = False,
 ) -> None:
     """Stop tracking a competitor."""
-    with subscriber_store(settings_from_env()) as store:
+    from outrank import subscribers as lib
+
+    with lib.subscriber_store(settings_from_env()) as store:
         removed = lib.remove_competitor(store, domain, name)
     show(removed, as_json, lambda c: render.out.print(f"no longer tracking {c['name']} for {c['site']}"))

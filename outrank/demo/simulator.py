@@ -37,7 +37,7 @@ class Fault:
     hang: float = 0.0
     times: int = 1
     retry_after: float | None = None
-    kind: str = "ask"  # ask | structured | any
+    kind: str = "ask"  # ask | structured (analysis | research, to target one) | any
     message: str = "simulated fault"
 
 
@@ -58,6 +58,7 @@ class SimulatorState:
     lock: threading.Lock = field(default_factory=threading.Lock)
     in_flight: dict[str, int] = field(default_factory=dict)
     max_in_flight: dict[str, int] = field(default_factory=dict)
+    structured_requests: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # (platform, body)
 
     def enter(self, platform: str) -> None:
         with self.lock:
@@ -68,10 +69,10 @@ class SimulatorState:
         with self.lock:
             self.in_flight[platform] -= 1
 
-    def take_fault(self, platform: str, kind: str) -> Fault | None:
+    def take_fault(self, platform: str, kind: str, topic: str = "") -> Fault | None:
         with self.lock:
             for fault in self.faults:
-                if fault.platform == platform and fault.kind in (kind, "any") and fault.times != 0:
+                if fault.platform == platform and fault.kind in (kind, topic, "any") and fault.times != 0:
                     if fault.times > 0:
                         fault.times -= 1
                     return fault
@@ -164,11 +165,15 @@ class _Handler(QuietHandler):
         state = self.server.state
         schema = _json_schema_of(platform, body)
         kind = "structured" if schema is not None else "ask"
+        if schema is not None:
+            with state.lock:
+                state.structured_requests.append((platform, body))
         call_id = self.headers.get("x-client-request-id")
         if not _has_key(platform, self.headers):
             self._reply(platform, kind, call_id, 401, error_body(platform, 401, "missing API key"))
             return
-        if fault := state.take_fault(platform, kind):
+        topic = ("research" if "questions" in schema.get("properties", {}) else "analysis") if schema else ""
+        if fault := state.take_fault(platform, kind, topic):
             if fault.hang:
                 time.sleep(fault.hang)
             if fault.status:
