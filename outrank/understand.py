@@ -7,6 +7,7 @@ transaction, so a retried or resumed step leaves exactly one copy.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
@@ -39,7 +40,7 @@ PAGE_JSON_COLUMNS = ("headings", "json_ld", "hreflang", "open_graph")
 def crawl(pipeline: Pipeline) -> dict[str, Any]:
     limits = pipeline.settings.crawl
     if max_pages := pipeline.scan_settings.get("max_pages"):
-        limits = type(limits)(**{**limits.__dict__, "max_pages": int(max_pages)})
+        limits = replace(limits, max_pages=int(max_pages))
     fetcher = Fetcher(limits, allow_private=pipeline.settings.allow_private)
     result = Crawler(fetcher).crawl(pipeline.scan["target_url"])
     for page in result["pages"]:

@@ -59,7 +59,7 @@ def test_country_region_and_city_with_evidence(
 def test_plain_english_words_are_never_states_or_cities() -> None:
     text = (
         "We act fast and act on every brief. Nice to meet you! Our reading list is short. "
-        "Wa-hey, the sa team's nt work is mobile-first."
+        "Wa-hey, the sa team's nt work is mobile-first. Conversions +12% and +1 more. Version 2.0"
     )
     found = detect_location("spacetalk.co", [page(text)]).to_json()
     assert found == {"country": None, "region": None, "city": None, "confidence": "none", "evidence": []}

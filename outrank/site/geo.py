@@ -34,7 +34,8 @@ _US_POSTCODE = re.compile(r"[A-Za-z.],?\s+(" + "|".join(REGIONS["US"]) + r")\s+(
 _CA_POSTCODE = re.compile(r"\b(" + "|".join(REGIONS["CA"]) + r")\s+([A-Z]\d[A-Z]\s?\d[A-Z]\d)\b")
 _UK_POSTCODE = re.compile(r"\b([A-Z]{1,2}\d[A-Z\d]?\s+\d[ABD-HJLNP-UW-Z]{2})\b")
 _IE_EIRCODE = re.compile(r"\b([AC-FHKNPRTV-Y]\d{2}\s[AC-FHKNPRTV-Y0-9]{4})\b")
-_PHONE_INTL = re.compile(r"(?<![\w+])\+\s?(\d{1,3})[\s.\-()]*\d")
+# A "+" country code followed by at least six more digits: "+12%" or "+1 more" are not phone numbers.
+_PHONE_INTL = re.compile(r"(?<![\w+])\+\s?(\d{1,3})[\s.\-()]*(?:\d[\s.\-()]*){6,}")
 _PHONE_NATIONAL: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"(?<!\d)(?:\(0[2378]\)|0[2378])\s?\d{4}\s?\d{4}(?!\d)"), "AU"),
     (re.compile(r"(?<!\d)04\d{2}\s?\d{3}\s?\d{3}(?!\d)"), "AU"),
