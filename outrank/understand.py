@@ -7,8 +7,8 @@ transaction, so a retried or resumed step leaves exactly one copy.
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from sqlite_utils import Database
