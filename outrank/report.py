@@ -115,6 +115,8 @@ def render_report(
             samples=settings.get("samples"),
             weights=", ".join(f"{p} {w:g}" for p, w in settings.get("weights", {}).items()),
             profile=_profile(db, scan["id"]),
+            pages=list(db.query("SELECT url, kind, word_count FROM pages WHERE scan_id = ? ORDER BY id", [scan["id"]])),
+            skipped=list(db.query("SELECT url, reason FROM crawl_skips WHERE scan_id = ? ORDER BY id", [scan["id"]])),
             readiness=list(
                 db.query("SELECT * FROM readiness_checks WHERE scan_id = ? ORDER BY position", [scan["id"]])
             ),

@@ -32,6 +32,9 @@ def test_scan_json_contract_rows_and_report(providers_env: SimulatorServer, site
         assert platform["answered"] == 14 and platform["errors"] == 0
     assert 0 <= summary["score"] <= 100
     assert Path(summary["report"]).is_file()
+    report = Path(summary["report"]).read_text()
+    assert "AI readiness" in report and "skipped: disallowed by robots.txt" in report
+    assert "Location: Newcastle, NSW, AU (high confidence)" in report
     assert db_rows("SELECT count(*), count(DISTINCT prompt_id || platform || sample) FROM responses") == [
         (CALLS, CALLS)
     ]
