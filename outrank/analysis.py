@@ -11,6 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from outrank.costs import usage_of
 from outrank.errors import InvalidModelOutput
 from outrank.providers.base import Provider
 
@@ -72,7 +73,7 @@ def parse_structured(provider: Provider, raw: str, model: type[BaseModel]) -> An
         ) from exc
 
 
-FENCE_TAG = re.compile(r"<\s*/?\s*(website|profile)\b[^>]*>", re.IGNORECASE)
+FENCE_TAG = re.compile(r"<\s*/?\s*(website|profile|answer)\b[^>]*>", re.IGNORECASE)
 
 
 def fence_safe(text: str) -> str:
@@ -142,11 +143,12 @@ ANALYST_SYSTEM = (
 
 def analyze(
     provider: Provider, domain: str, pages: list[dict[str, Any]], location: dict[str, Any] | None = None
-) -> dict[str, Any]:
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The validated business profile, and what the call cost."""
     digest = crawl_digest(domain, pages, location)
     prompt = f"Describe the business behind {domain}.\n\n<website>\n{digest}\n</website>"
-    raw = provider.structured(
+    reply = provider.structured(
         system=ANALYST_SYSTEM, prompt=prompt, name="business_analysis", schema=strict_schema(BusinessAnalysis)
     )
-    analysis: BusinessAnalysis = parse_structured(provider, raw, BusinessAnalysis)
-    return analysis.model_dump()
+    analysis: BusinessAnalysis = parse_structured(provider, reply.text, BusinessAnalysis)
+    return analysis.model_dump(), usage_of(provider.platform, reply)

@@ -6,8 +6,10 @@ Keys are read here and handed to provider clients only; they are never stored, l
 from __future__ import annotations
 
 import os
+import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from outrank import PLATFORMS
 from outrank.errors import BadInput
@@ -35,6 +37,7 @@ DEFAULT_TIMEOUTS: dict[str, float] = {"chatgpt": 120.0, "claude": 90.0, "gemini"
 DEFAULT_CONCURRENCY = 4
 DEFAULT_SAMPLES = 3
 # Reach weights from the original (AI referral-traffic share); configurable per scan.
+SYSTEM_PROMPT_CHOICES = ("neutral", "nudge")
 DEFAULT_WEIGHTS: dict[str, float] = {"chatgpt": 10, "perplexity": 4, "gemini": 2, "claude": 1}
 
 
@@ -85,6 +88,10 @@ class Settings:
     crawl: CrawlLimits = field(default_factory=CrawlLimits)
     lease_seconds: float = 60.0
     analyst: str | None = None
+    extractor: str | None = None  # a platform, or "heuristic"; None: the analyst's platform
+    system_prompt: str = "neutral"  # or "nudge" (the original tool's "name specific businesses")
+    prices: dict[str, dict[str, float]] = field(default_factory=dict)  # per-model overrides of prices.toml
+    config_path: Path | None = None
     simulated: bool = False
 
     def with_overrides(self, **changes: object) -> Settings:
@@ -110,7 +117,7 @@ def env_number(env: dict[str, str], name: str, default: float) -> float:
     return value
 
 
-def platform_from_env(name: str, env: dict[str, str]) -> PlatformConfig | None:
+def platform_from_env(name: str, env: dict[str, str], models: dict[str, str] | None = None) -> PlatformConfig | None:
     key = next((env[var] for var in KEY_ENV_VARS[name] if env.get(var)), None)
     if not key:
         return None
@@ -118,7 +125,7 @@ def platform_from_env(name: str, env: dict[str, str]) -> PlatformConfig | None:
     return PlatformConfig(
         name=name,
         api_key=key,
-        model=env.get(f"OUTRANK_{upper}_MODEL") or DEFAULT_MODELS[name],
+        model=env.get(f"OUTRANK_{upper}_MODEL") or (models or {}).get(name) or DEFAULT_MODELS[name],
         base_url=env.get(BASE_URL_ENV_VARS[name]) or None,
         timeout=float(env.get(f"OUTRANK_{upper}_TIMEOUT") or DEFAULT_TIMEOUTS[name]),
         concurrency=int(env.get(f"OUTRANK_{upper}_CONCURRENCY") or DEFAULT_CONCURRENCY),
@@ -126,8 +133,11 @@ def platform_from_env(name: str, env: dict[str, str]) -> PlatformConfig | None:
 
 
 def load_settings(env: dict[str, str] | None = None) -> Settings:
+    """Defaults, then the config file, then environment variables (flags are applied by the CLI on top)."""
     env = dict(os.environ if env is None else env)
-    platforms = {name: cfg for name in PLATFORMS if (cfg := platform_from_env(name, env))}
+    config_path, config = read_config(env)
+    models = config.get("models", {})
+    platforms = {name: cfg for name in PLATFORMS if (cfg := platform_from_env(name, env, models))}
     reports_dir = Path(env.get("OUTRANK_REPORTS_DIR") or "reports")
     return Settings(
         db_path=Path(env["OUTRANK_DB"]) if env.get("OUTRANK_DB") else default_db_path(),
@@ -142,7 +152,13 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
             initial_wait=env_number(env, "OUTRANK_RETRY_WAIT", 1.0),
             max_wait=env_number(env, "OUTRANK_RETRY_MAX_WAIT", 30.0),
         ),
-        analyst=env.get("OUTRANK_ANALYST") or None,
+        analyst=env.get("OUTRANK_ANALYST") or config.get("analyst") or None,
+        extractor=env.get("OUTRANK_EXTRACTOR") or config.get("extractor") or None,
+        system_prompt=env.get("OUTRANK_SYSTEM_PROMPT") or config.get("system_prompt") or "neutral",
+        weights=dict(DEFAULT_WEIGHTS) | config.get("weights", {}),
+        coverage_threshold=float(config.get("coverage_threshold", 0.7)),
+        prices=config.get("prices", {}),
+        config_path=config_path,
         crawl=crawl_limits_from_env(env),
     )
 
@@ -165,3 +181,51 @@ def crawl_limits_from_env(env: dict[str, str]) -> CrawlLimits:
 def missing_keys_message() -> str:
     names = ", ".join(" or ".join(v) for v in KEY_ENV_VARS.values())
     return f"no provider API key is set; set at least one of {names} (or run `outrank demo`)"
+
+
+CONFIG_KEYS = {
+    "models": dict, "weights": dict, "prices": dict, "analyst": str, "extractor": str, "system_prompt": str,
+    "coverage_threshold": float,
+}  # fmt: skip
+
+
+def config_file(env: dict[str, str]) -> Path:
+    if env.get("OUTRANK_CONFIG"):
+        return Path(env["OUTRANK_CONFIG"])
+    from platformdirs import user_config_dir
+
+    return Path(user_config_dir("outrank", appauthor=False)) / "config.toml"
+
+
+def read_config(env: dict[str, str]) -> tuple[Path | None, dict[str, Any]]:
+    """The config file's settings, checked; a missing default file is fine, a missing named one is not."""
+    path = config_file(env)
+    if not path.exists():
+        if env.get("OUTRANK_CONFIG"):
+            raise BadInput(f"OUTRANK_CONFIG names {path}, which does not exist")
+        return None, {}
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise BadInput(f"cannot read config {path}: {exc}") from None
+    for key, value in data.items():
+        expected = CONFIG_KEYS.get(key)
+        if expected is None:
+            raise BadInput(f"config {path}: unknown setting {key!r}; known: {', '.join(CONFIG_KEYS)}")
+        if not isinstance(value, expected) and not (expected is float and isinstance(value, int)):
+            raise BadInput(f"config {path}: {key} must be a {expected.__name__}")
+    check_choices(path, data)
+    return path, data
+
+
+def check_choices(where: object, data: dict[str, Any]) -> None:
+    for platform in list(data.get("models", {})) + list(data.get("weights", {})):
+        if platform not in PLATFORMS:
+            raise BadInput(f"config {where}: unknown platform {platform!r}; choose from {', '.join(PLATFORMS)}")
+    if data.get("system_prompt", "neutral") not in SYSTEM_PROMPT_CHOICES:
+        raise BadInput(f"config {where}: system_prompt must be one of {', '.join(SYSTEM_PROMPT_CHOICES)}")
+    if data.get("extractor", "heuristic") not in (*PLATFORMS, "heuristic"):
+        raise BadInput(f"config {where}: extractor must be a platform or 'heuristic'")
+    for model, price in data.get("prices", {}).items():
+        if not isinstance(price, dict) or set(price) - {"input", "output", "search"}:
+            raise BadInput(f"config {where}: prices.{model} takes input, output and search (USD)")

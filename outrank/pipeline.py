@@ -1,18 +1,14 @@
-"""The scan pipeline: setup, crawl, analyze, research, query, finalize, notify, each a checkpointed step.
+"""The scan pipeline: setup, crawl, analyze, readiness, research, query, extract, finalize, notify, each a
+checkpointed step (query and extract checkpoint every call on its own; see query.py and extraction.py).
 
-The query stage checkpoints every prompt × platform × sample call on its own and runs them concurrently,
-with one bounded pool per platform. A platform whose calls fail is left out of the score, never counted as
-"not mentioned", and the scan ends `partial`.
+A platform whose calls fail is left out of the score, never counted as "not mentioned", and the scan ends
+`partial`.
 """
 
 from __future__ import annotations
 
 import json
-import threading
-from collections import Counter
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor, as_completed
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,35 +16,23 @@ from sqlite_utils import Database
 
 from outrank import understand
 from outrank.config import Settings
+from outrank.costs import load_prices, scan_cost
 from outrank.engine.lease import Lease
-from outrank.engine.steps import StepFailed, StepRunner, describe, is_transient
+from outrank.engine.steps import StepFailed, StepRunner, describe
 from outrank.errors import OutrankError, ScanBusy, ScanCancelled
-from outrank.mentions import competitors_in, find_mention, name_variants
+from outrank.extraction import run_extraction, tracked_names
 from outrank.notify import queue_and_deliver
-from outrank.providers import Answer, Location, Provider
+from outrank.providers import Provider
+from outrank.query import QUERY_END, calls, run_queries
 from outrank.report import render_report
-from outrank.scoring import overall_score, scan_platform_scores
+from outrank.scoring import change_since_previous, scan_metrics
 from outrank.store.db import Store, utcnow
 from outrank.store.scans import cancel_requested, get_scan, update_scan
 from outrank.subscribers import PAID_TIERS, freeze_competitors
 
 Events = Callable[[str, dict[str, Any]], None]
 ANALYST_PREFERENCE = ("chatgpt", "claude", "gemini", "perplexity")
-QUERY_START, QUERY_END = 30.0, 90.0
 DEFAULT_SENDER = "outrank <reports@outrank.local>"
-
-
-@dataclass(frozen=True)
-class Call:
-    prompt_id: int
-    position: int
-    question: str
-    platform: str
-    sample: int
-
-    @property
-    def key(self) -> str:
-        return f"query:q{self.position}:{self.platform}:s{self.sample}"
 
 
 class Pipeline:
@@ -65,6 +49,7 @@ class Pipeline:
         self.scan_settings: dict[str, Any] = json.loads(self.scan["settings"])
         self.platforms: list[str] = self.scan_settings["platforms"]
         self.lease: Lease | None = None
+        self.prices = load_prices(settings.prices)
 
     # -- driver ---------------------------------------------------------------------------------------
 
@@ -107,7 +92,9 @@ class Pipeline:
             "analyze",
             15,
             lambda: self.steps.run(
-                "analyze", lambda: understand.analyze(self, crawled), persist=self._persist(understand.save_profile)
+                "analyze",
+                lambda: understand.analyze(self, crawled),
+                persist=lambda db, result: understand.save_profile(self, db, result),
             ),
         )
         self._stage(
@@ -129,8 +116,10 @@ class Pipeline:
                 retry=False,
             ),
         )
-        changed = self._query_all(profile)
-        if changed:
+        answered = run_queries(self, profile)
+        self._checkpoint_guard()
+        self._stage("extract", QUERY_END + 1, lambda: run_extraction(self, profile))
+        if answered:
             self.steps.invalidate("finalize")
         result = self._stage("finalize", 92, lambda: self.steps.run("finalize", self._finalize))
         status: str = result["status"]
@@ -186,71 +175,25 @@ class Pipeline:
                 return self.providers[name]
         raise OutrankError("no configured platform can run the analysis")
 
-    # -- query phase ----------------------------------------------------------------------------------
-
-    def calls(self) -> list[Call]:
-        prompts = list(
-            self.store.db.query(
-                "SELECT id, position, text FROM prompts WHERE scan_id = ? ORDER BY position", [self.scan_id]
-            )
-        )
-        samples = int(self.scan_settings["samples"])
-        return [
-            Call(p["id"], p["position"], p["text"], platform, sample)
-            for sample in range(1, samples + 1)
-            for p in prompts
-            for platform in self.platforms
-        ]
-
-    def _query_all(self, profile: dict[str, Any]) -> bool:
-        """Run every call not yet checkpointed; return whether any call ran (the results changed)."""
-        calls = self.calls()
-        completed = self.steps.completed_keys()
-        pending = [c for c in calls if c.key not in completed]
-        self.events("query", {"total": len(calls), "done": len(calls) - len(pending)})
-        if not pending:
-            return False
-        query = _QueryPhase(self, profile)
-        pools = {p: ThreadPoolExecutor(max_workers=self._limit(p), thread_name_prefix=p) for p in self.platforms}
-        try:
-            futures: list[Future[None]] = [pools[c.platform].submit(query.ask, c) for c in pending]
-            done = len(calls) - len(pending)
-            for future in as_completed(futures):
-                future.result()
-                done += 1
-                progress = QUERY_START + (QUERY_END - QUERY_START) * done / len(calls)
-                update_scan(self.store, self.scan_id, progress=progress, current_step="query")
-                self.events("query", {"total": len(calls), "done": done})
-        finally:
-            for pool in pools.values():
-                pool.shutdown(wait=True, cancel_futures=True)
-        self._checkpoint_guard()
-        return True
-
-    def _limit(self, platform: str) -> int:
+    def limit(self, platform: str) -> int:
         override = self.scan_settings.get("concurrency", {}).get(platform)
         return max(1, int(override or self.settings.platforms[platform].concurrency))
 
     # -- finalize and notify ---------------------------------------------------------------------------
 
     def _finalize(self) -> dict[str, Any]:
-        scores = scan_platform_scores(self.store.db, self.scan_id, self.scan_settings)
-        overall = overall_score(scores, self.scan_settings.get("weights", self.settings.weights))
+        metrics = self.metrics()
+        scores, overall = metrics["scores"], metrics["overall"]["score"]
         answered = self.store.db.execute(
             "SELECT COUNT(*) FROM responses WHERE scan_id = ? AND status = 'ok'", [self.scan_id]
         ).fetchone()[0]
-        failed_calls = len(self.calls()) - answered
         status, error = "complete", None
         if overall is None:
-            status, error = (
-                "failed",
-                "no platform answered enough questions to score: " + self._platform_errors(),
-            )
-        elif failed_calls or not all(s.available for s in scores):
-            status = "partial"
-            error = self._platform_errors() or None
-        scan = get_scan(self.store.db, self.scan_id) or {}
-        report = render_report(self.store.db, scan | {"status": status}, scores, overall, self.settings.reports_dir)
+            status, error = "failed", "no platform answered enough questions to score: " + self._platform_errors()
+        elif len(calls(self)) > answered or not all(s.available for s in scores):
+            status, error = "partial", self._platform_errors() or None
+        scan = (get_scan(self.store.db, self.scan_id) or {}) | {"status": status}
+        report = render_report(self.store.db, scan, metrics, self.settings.reports_dir)
         now = utcnow()
         with self.store.write() as db:
             db.execute(
@@ -265,16 +208,16 @@ class Pipeline:
                 [self.scan_id, self.scan["domain"], overall, json.dumps([s.to_json() for s in scores]), now],
             )
             if status != "failed" and understand.site_of(self)["tier"] in PAID_TIERS:
-                freeze_competitors(db, self.scan["site_id"], self._detected_competitors())
+                freeze_competitors(db, self.scan["site_id"], [c["name"] for c in metrics["competitors"]])
         return {"status": status, "score": overall, "report": str(report), "error": error}
 
-    def _detected_competitors(self) -> list[str]:
-        counts: Counter[str] = Counter()
-        for (names,) in self.store.db.execute(
-            "SELECT competitors FROM responses WHERE scan_id = ? AND status = 'ok'", [self.scan_id]
-        ):
-            counts.update(set(json.loads(names)))
-        return [name for name, _ in counts.most_common()]
+    def metrics(self) -> dict[str, Any]:
+        scan_settings = {"weights": self.settings.weights} | self.scan_settings
+        metrics = scan_metrics(self.store.db, self.scan_id, scan_settings, self.scan["domain"], tracked_names(self))
+        scan = get_scan(self.store.db, self.scan_id) or self.scan
+        metrics["change"] = change_since_previous(self.store.db, scan, metrics["scores"])
+        metrics["cost"] = scan_cost(self.store.db, self.scan_id)
+        return metrics
 
     def _platform_errors(self) -> str:
         rows = self.store.db.query(
@@ -294,105 +237,3 @@ class Pipeline:
             self.settings.outbox_dir,
             DEFAULT_SENDER,
         )
-
-
-class _QueryPhase:
-    """One call per prompt × platform × sample; a platform that fails for good stops being called."""
-
-    def __init__(self, pipeline: Pipeline, profile: dict[str, Any]) -> None:
-        self.pipeline = pipeline
-        business, where = profile["business"], profile["location"]
-        self.variants = name_variants(pipeline.scan["domain"], business["business_name"], business["aliases"])
-        self.location = (
-            Location(country=where["country"], region=where["region"], city=where["city"]) if where["country"] else None
-        )
-        self.broken: dict[str, str] = {}
-        self.stop = threading.Event()
-        self.lock = threading.Lock()
-
-    def ask(self, call: Call) -> None:
-        pipeline = self.pipeline
-        if self.stop.is_set() or cancel_requested(pipeline.store.db, pipeline.scan_id):
-            self.stop.set()
-            return
-        if broken := self.broken.get(call.platform):
-            pipeline.steps.record_failure(call.key, f"not called: {broken}")
-            self._save_error(call, f"not called: {broken}")
-            return
-        provider = pipeline.providers.get(call.platform)
-        call_id = f"outrank-{pipeline.scan_id}-q{call.position}-{call.platform}-s{call.sample}"
-        try:
-            if provider is None:
-                raise OutrankError(f"{call.platform}: no API key is configured in this environment")
-            pipeline.steps.run(
-                call.key,
-                lambda: provider.timed_ask(call.question, location=self.location, call_id=call_id).to_json(),
-                persist=lambda db, answer: self._save_answer(db, call, Answer.from_json(answer)),
-            )
-        except (StepFailed, OutrankError) as exc:
-            cause = exc.cause if isinstance(exc, StepFailed) else exc
-            if not is_transient(cause):
-                with self.lock:
-                    self.broken.setdefault(call.platform, describe(cause))
-            self._save_error(call, describe(cause))
-
-    def _save_answer(self, db: Database, call: Call, answer: Answer) -> None:
-        mention = find_mention(answer.text, self.variants)
-        competitors = competitors_in(answer.text, self.variants)
-        cursor = db.execute(
-            "INSERT INTO responses (scan_id, prompt_id, platform, sample, status, text, model, mentioned,"
-            " mention_offset, competitors, error, latency_ms, input_tokens, output_tokens, search_calls, created_at)"
-            " VALUES (?, ?, ?, ?, 'ok', ?, ?, ?, ?, ?, NULL, ?, ?, ?, ?, ?)"
-            " ON CONFLICT (scan_id, prompt_id, platform, sample) DO UPDATE SET status = 'ok', text = excluded.text,"
-            " model = excluded.model, mentioned = excluded.mentioned, mention_offset = excluded.mention_offset,"
-            " competitors = excluded.competitors, error = NULL, latency_ms = excluded.latency_ms,"
-            " input_tokens = excluded.input_tokens, output_tokens = excluded.output_tokens,"
-            " search_calls = excluded.search_calls RETURNING id",
-            [
-                self.pipeline.scan_id,
-                call.prompt_id,
-                call.platform,
-                call.sample,
-                answer.text,
-                answer.model,
-                int(mention.mentioned),
-                mention.offset,
-                json.dumps(competitors),
-                answer.latency_ms,
-                answer.input_tokens,
-                answer.output_tokens,
-                answer.search_calls,
-                utcnow(),
-            ],
-        )
-        response_id = cursor.fetchone()[0]
-        db.execute("DELETE FROM citations WHERE response_id = ?", [response_id])
-        for cited in answer.citations:
-            db.execute(
-                "INSERT OR IGNORE INTO citations (response_id, url, domain, title) VALUES (?, ?, ?, ?)",
-                [response_id, cited.url, cited.domain, cited.title],
-            )
-        db.execute(
-            "INSERT OR REPLACE INTO cost_ledger (scan_id, step_key, platform, model, input_tokens, output_tokens,"
-            " search_calls, cost_usd, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                self.pipeline.scan_id,
-                call.key,
-                call.platform,
-                answer.model,
-                answer.input_tokens,
-                answer.output_tokens,
-                answer.search_calls,
-                answer.cost_usd,
-                utcnow(),
-            ],
-        )
-
-    def _save_error(self, call: Call, error: str) -> None:
-        with self.pipeline.store.write() as db:
-            db.execute(
-                "INSERT INTO responses (scan_id, prompt_id, platform, sample, status, error, created_at)"
-                " VALUES (?, ?, ?, ?, 'error', ?, ?) ON CONFLICT (scan_id, prompt_id, platform, sample)"
-                " DO UPDATE SET status = 'error', error = excluded.error, text = NULL, mentioned = NULL",
-                [self.pipeline.scan_id, call.prompt_id, call.platform, call.sample, error, utcnow()],
-            )

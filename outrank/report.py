@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -65,13 +64,6 @@ def _question_grid(answers: list[dict[str, Any]], platforms: list[str]) -> list[
     return [grid[k] for k in sorted(grid)]
 
 
-def top_competitors(answers: list[dict[str, Any]], limit: int = 10) -> list[tuple[str, int]]:
-    counts: Counter[str] = Counter()
-    for a in answers:
-        counts.update(set(json.loads(a["competitors"] or "[]")))
-    return counts.most_common(limit)
-
-
 def summary_sentence(domain: str, overall: float | None, scores: list[PlatformScore]) -> str:
     answered = sum(s.answered for s in scores if s.available)
     mentioned = sum(s.mentioned for s in scores if s.available)
@@ -94,11 +86,10 @@ def _profile(db: Database, scan_id: int) -> dict[str, Any] | None:
             "evidence": evidence}  # fmt: skip
 
 
-def render_report(
-    db: Database, scan: dict[str, Any], scores: list[PlatformScore], overall: float | None, reports_dir: Path
-) -> Path:
+def render_report(db: Database, scan: dict[str, Any], metrics: dict[str, Any], reports_dir: Path) -> Path:
     answers = _answers(db, scan["id"])
-    platforms = [s.platform for s in scores]
+    scores: list[PlatformScore] = metrics["scores"]
+    overall = metrics["overall"]
     last_errors = {a["platform"]: a["error"] for a in answers if a["status"] == "error"}
     settings = json.loads(scan["settings"])
     html = (
@@ -107,12 +98,16 @@ def render_report(
         .render(
             scan=scan,
             overall=overall,
-            summary=summary_sentence(scan["domain"], overall, scores),
+            change=metrics.get("change"),
+            cost=metrics.get("cost"),
+            summary=summary_sentence(scan["domain"], overall["score"], scores),
             scores=[s.to_json() | {"error": last_errors.get(s.platform)} for s in scores],
-            questions=_question_grid(answers, platforms),
-            competitors=top_competitors(answers),
+            questions=_question_grid(answers, [s.platform for s in scores]),
+            competitors=metrics["competitors"][:15],
+            citations=metrics["citations"],
             answers=answers,
             samples=settings.get("samples"),
+            system_prompt=settings.get("system_prompt", "neutral"),
             weights=", ".join(f"{p} {w:g}" for p, w in settings.get("weights", {}).items()),
             profile=_profile(db, scan["id"]),
             pages=list(db.query("SELECT url, kind, word_count FROM pages WHERE scan_id = ? ORDER BY id", [scan["id"]])),

@@ -18,7 +18,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from outrank import QUESTION_CATEGORIES
 from outrank.analysis import fence_safe, parse_structured, strict_schema
-from outrank.mentions import find_mention
+from outrank.costs import usage_of
+from outrank.mentions import Matcher
 from outrank.providers.base import Provider
 
 CATEGORIES = QUESTION_CATEGORIES
@@ -50,8 +51,8 @@ class QuestionSet(BaseModel):
     questions: list[ResearchedQuestion]
 
 
-def candidate_questions(provider: Provider, profile: dict[str, Any]) -> list[dict[str, str]]:
-    """One research call: up to CANDIDATES_PER_MODEL questions from this model."""
+def candidate_questions(provider: Provider, profile: dict[str, Any]) -> dict[str, Any]:
+    """One research call: {"questions": up to CANDIDATES_PER_MODEL questions, "usage": what it cost}."""
     business = {k: profile.get(k) for k in ("business_type", "industry", "services", "products", "audience")}
     business |= {"key_phrases": profile.get("key_phrases"), "location": profile.get("location")}
     kind = "products to buy" if profile.get("is_retailer") else "a provider to hire"
@@ -60,11 +61,11 @@ def candidate_questions(provider: Provider, profile: dict[str, Any]) -> list[dic
         f"categories {', '.join(CATEGORIES)}.\n\n<profile>\n"
         f"{fence_safe(json.dumps(business, indent=1, ensure_ascii=False))}\n</profile>"
     )
-    raw = provider.structured(
+    reply = provider.structured(
         system=RESEARCH_SYSTEM, prompt=prompt, name="question_research", schema=strict_schema(QuestionSet)
     )
-    result: QuestionSet = parse_structured(provider, raw, QuestionSet)
-    return [q.model_dump() for q in result.questions]
+    result: QuestionSet = parse_structured(provider, reply.text, QuestionSet)
+    return {"questions": [q.model_dump() for q in result.questions], "usage": usage_of(provider.platform, reply)}
 
 
 def words(text: str) -> frozenset[str]:
@@ -99,7 +100,7 @@ class _Group:
 
 
 def choose_questions(
-    candidates: dict[str, list[dict[str, str]]], key_phrases: list[str], limit: int, name_variants: list[str]
+    candidates: dict[str, list[dict[str, str]]], key_phrases: list[str], limit: int, matcher: Matcher
 ) -> tuple[list[dict[str, str]], list[dict[str, str]]]:
     """(discovery questions chosen, branded candidates set aside)."""
     groups: list[_Group] = []
@@ -107,7 +108,7 @@ def choose_questions(
     for platform, questions in candidates.items():
         for question in questions:
             text = " ".join(question["text"].split())
-            if find_mention(text, name_variants).mentioned:
+            if matcher.find(text).mentioned:
                 branded.append({"text": text, "category": question["category"]})
                 continue
             word_set = words(text)

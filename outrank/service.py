@@ -9,11 +9,12 @@ from typing import Any
 
 from outrank import PLATFORMS
 from outrank.config import KEY_ENV_VARS, Settings, missing_keys_message
+from outrank.costs import scan_cost
 from outrank.engine.lease import lease_is_free
 from outrank.errors import BadInput, OutrankError, ScanBusy, ScanNotFound
 from outrank.pipeline import Events, Pipeline
 from outrank.providers import Provider, build_provider
-from outrank.scoring import scan_platform_scores
+from outrank.scoring import change_since_previous, scan_metrics
 from outrank.site.target import Target, check_target_allowed, parse_target
 from outrank.store.db import Store
 from outrank.store.scans import (
@@ -72,8 +73,26 @@ def _scan_settings(settings: Settings) -> dict[str, Any]:
         "weights": settings.weights,
         "coverage_threshold": settings.coverage_threshold,
         "analyst": settings.analyst,
+        "extractor": settings.extractor or _default_analyst(settings),
+        "system_prompt": settings.system_prompt,
         "max_pages": settings.crawl.max_pages,
     }
+
+
+def estimate_scan(settings: Settings, target: str) -> dict[str, Any]:
+    """The plan and expected cost of `scan TARGET` with these settings; validates, calls nothing, writes nothing."""
+    from outrank.doctor import estimate
+
+    parsed = parse_target(target)
+    if not settings.platforms:
+        raise BadInput(missing_keys_message())
+    return {"domain": parsed.domain} | estimate(settings)
+
+
+def _default_analyst(settings: Settings) -> str | None:
+    if settings.analyst in settings.platforms:
+        return settings.analyst
+    return next((p for p in PLATFORMS if p in settings.platforms), None)
 
 
 def start_scan(
@@ -97,6 +116,8 @@ def start_scan(
         raise BadInput("samples and questions must each be at least 1")
     if not settings.platforms:
         raise BadInput(missing_keys_message())
+    if settings.extractor not in (None, "heuristic", *settings.platforms):
+        raise BadInput(f"the extractor {settings.extractor} has no API key; set its key or use --extractor heuristic")
     check_target_allowed(parsed, allow_private=settings.allow_private)
     store = open_store(settings)
     try:
@@ -187,36 +208,73 @@ def rescan(
     ]
 
 
+def _r(value: float | None, digits: int = 1) -> float | None:
+    """The one rounding: at display."""
+    return None if value is None else round(value, digits)
+
+
 def scan_summary(store: Store, scan_id: int) -> dict[str, Any]:
     """The `--json` contract of `scan` and `resume`."""
     scan = get_scan(store.db, scan_id)
     if scan is None:
         raise ScanNotFound(f"no scan with id {scan_id}")
     settings = json.loads(scan["settings"])
-    scores = scan_platform_scores(store.db, scan_id, settings)
+    tracked = [
+        r[0] for r in store.db.execute("SELECT name FROM tracked_competitors WHERE site_id = ?", [scan["site_id"]])
+    ]
+    metrics = scan_metrics(store.db, scan_id, settings, scan["domain"], tracked)
+    change = change_since_previous(store.db, scan, metrics["scores"])
+    cost = scan_cost(store.db, scan_id)
     report = store.db.execute("SELECT path FROM reports WHERE scan_id = ?", [scan_id]).fetchone()
     place = store.db.execute(
         "SELECT country, region, city, location_confidence FROM site_profiles WHERE scan_id = ?", [scan_id]
     ).fetchone()
+    overall = metrics["overall"]
     return {
         "scan_id": scan_id,
         "domain": scan["domain"],
         "status": scan["status"],
-        "score": None if scan["score"] is None else round(scan["score"], 1),
-        "platforms": {
-            s.platform: {
-                "score": None if s.score is None else round(s.score, 1),
-                "mentioned": s.mentioned,
-                "answered": s.answered,
-                "errors": s.errors,
-            }
-            for s in scores
+        "score": _r(scan["score"]),
+        "overall": {
+            "score": _r(overall["score"]),
+            "ci_low": _r(overall["ci_low"]),
+            "ci_high": _r(overall["ci_high"]),
+            "answered": overall["answered"],
+            "mentioned": overall["mentioned"],
+            **{k: _r(overall[k], 3) for k in ("prompt_coverage", "share_of_voice", "citation_rate")},
+            "average_rank": _r(overall["average_rank"], 2),
+            "rank_weighted": _r(overall["rank_weighted"]),
+            "change": change and {k: _r(v, 4) if isinstance(v, float) else v for k, v in change.items()},
         },
+        "platforms": {s.platform: _platform_json(s.to_json()) for s in metrics["scores"]},
+        "competitors": [
+            {"name": c["name"], "mentions": c["mentions"], "share_of_voice": _r(c["share_of_voice"], 3)}
+            for c in metrics["competitors"][:10]
+        ],
+        "cost_usd": round(cost["usd"], 4),
+        "unpriced_calls": cost["unpriced_calls"],
         "report": report[0] if report else None,
         "error": scan["error"],
         "simulated": bool(scan["simulated"]),
         "question_source": scan["question_source"],
         "location": dict(zip(("country", "region", "city", "confidence"), place, strict=True)) if place else None,
+    }
+
+
+def _platform_json(data: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "score": _r(data["score"]),
+        "ci_low": _r(data["ci_low"]),
+        "ci_high": _r(data["ci_high"]),
+        "coverage": _r(data["coverage"], 3),
+        "mentioned": data["mentioned"],
+        "answered": data["answered"],
+        "errors": data["errors"],
+        "available": data["available"],
+        "average_rank": _r(data["average_rank"], 2),
+        "share_of_voice": _r(data["share_of_voice"], 3),
+        "citation_rate": _r(data["citation_rate"], 3),
+        "models": data["models"],
     }
 
 

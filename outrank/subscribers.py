@@ -16,7 +16,7 @@ from sqlite_utils import Database
 from outrank import QUESTION_CATEGORIES as CATEGORIES
 from outrank.config import Settings
 from outrank.errors import BadInput
-from outrank.mentions import find_mention, name_variants
+from outrank.mentions import Matcher
 from outrank.site.target import parse_target
 from outrank.store.db import Store, utcnow
 
@@ -127,18 +127,20 @@ def _clean_question(text: str, category: str) -> tuple[str, str]:
     return cleaned, category
 
 
-def site_name_variants(db: Database, site: dict[str, Any]) -> list[str]:
+def site_matcher(db: Database, site: dict[str, Any]) -> Matcher:
+    """The site's names as its latest analysis and its own aliases give them."""
     row = db.execute(
         "SELECT p.business_name, p.analysis FROM site_profiles p JOIN scans s ON s.id = p.scan_id"
         " WHERE s.site_id = ? ORDER BY p.scan_id DESC LIMIT 1",
         [site["id"]],
     ).fetchone()
-    aliases = json.loads(row[1]).get("aliases", []) if row else []
-    return name_variants(site["domain"], row[0] if row else None, aliases)
+    own = db.execute("SELECT aliases FROM sites WHERE id = ?", [site["id"]]).fetchone()
+    aliases = (json.loads(row[1]).get("aliases", []) if row else []) + json.loads(own[0] if own else "[]")
+    return Matcher(site["domain"], row[0] if row else None, aliases)
 
 
-def question_kind(text: str, variants: list[str]) -> str:
-    return "branded" if find_mention(text, variants).mentioned else "discovery"
+def question_kind(text: str, matcher: Matcher) -> str:
+    return "branded" if matcher.find(text).mentioned else "discovery"
 
 
 def active_questions(db: Database, site_id: int) -> list[dict[str, Any]]:
@@ -188,7 +190,7 @@ def add_question(store: Store, target: str, text: str, category: str) -> dict[st
         ).fetchone()
         if duplicate:
             raise BadInput(f"question {duplicate[0]} already asks exactly that")
-        kind = question_kind(cleaned, site_name_variants(db, site))
+        kind = question_kind(cleaned, site_matcher(db, site))
         question_id = _insert_question(db, site["id"], {"text": cleaned, "category": category}, "custom", kind)
     return get_question(store.db, site, question_id)
 
@@ -208,7 +210,7 @@ def _new_version(db: Database, question: dict[str, Any], text: str, category: st
         "INSERT INTO question_versions (question_id, version, text, category, created_at) VALUES (?, ?, ?, ?, ?)",
         [question["id"], version, text, category, now],
     )
-    kind = question_kind(text, site_name_variants(db, {"id": question["site_id"], "domain": _domain(db, question)}))
+    kind = question_kind(text, site_matcher(db, {"id": question["site_id"], "domain": _domain(db, question)}))
     db.execute(
         "UPDATE questions SET text = ?, category = ?, kind = ?, version = ?, updated_at = ? WHERE id = ?",
         [text, category, kind, version, now, question["id"]],

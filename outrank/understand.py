@@ -14,9 +14,10 @@ from typing import TYPE_CHECKING, Any
 from sqlite_utils import Database
 
 from outrank import analysis, research
+from outrank.costs import record_cost
 from outrank.engine.steps import StepFailed, describe
 from outrank.errors import OutrankError
-from outrank.mentions import name_variants
+from outrank.query import matcher_for
 from outrank.site.crawler import Crawler
 from outrank.site.fetch import Fetcher
 from outrank.site.geo import detect_location, merge_locations
@@ -72,11 +73,14 @@ def save_crawl(scan_id: int, db: Database, result: dict[str, Any]) -> None:
 def analyze(pipeline: Pipeline, crawled: dict[str, Any]) -> dict[str, Any]:
     """The business profile: the analysis call, the site's own location signals, and the location chosen."""
     heuristic = detect_location(pipeline.scan["domain"], crawled["pages"]).to_json()
-    business = analysis.analyze(pipeline.analyst(), pipeline.scan["domain"], crawled["pages"], heuristic)
-    return {"business": business, "heuristic": heuristic, "location": merge_locations(heuristic, business)}
+    business, usage = analysis.analyze(pipeline.analyst(), pipeline.scan["domain"], crawled["pages"], heuristic)
+    location = merge_locations(heuristic, business)
+    return {"business": business, "heuristic": heuristic, "location": location, "usage": usage}
 
 
-def save_profile(scan_id: int, db: Database, profile: dict[str, Any]) -> None:
+def save_profile(pipeline: Pipeline, db: Database, profile: dict[str, Any]) -> None:
+    scan_id = pipeline.scan_id
+    record_cost(db, scan_id, "analyze", profile["usage"], pipeline.prices)
     location = profile["location"]
     db.execute(
         "INSERT INTO site_profiles (scan_id, business_name, analysis, country, region, city, location_confidence,"
@@ -132,9 +136,9 @@ def questions(pipeline: Pipeline, profile: dict[str, Any]) -> dict[str, Any]:
         return {"source": "custom", "questions": chosen}
     candidates, failures = _candidates(pipeline, profile["business"])
     business = profile["business"]
-    variants = name_variants(pipeline.scan["domain"], business["business_name"], business["aliases"])
+    matcher = matcher_for(pipeline, business)
     limit = int(pipeline.scan_settings.get("questions", pipeline.settings.question_count))
-    chosen, branded = research.choose_questions(candidates, business["key_phrases"], limit, variants)
+    chosen, branded = research.choose_questions(candidates, business["key_phrases"], limit, matcher)
     source = "researched"
     if not chosen:
         chosen, source = research.fallback_questions(business | profile["location"], limit), "fallback"
@@ -142,7 +146,7 @@ def questions(pipeline: Pipeline, profile: dict[str, Any]) -> dict[str, Any]:
         raise OutrankError("question research returned no questions and the profile has no business type")
     return {
         "source": source,
-        "questions": [q | {"kind": question_kind(q["text"], variants)} for q in chosen],
+        "questions": [q | {"kind": question_kind(q["text"], matcher)} for q in chosen],
         "candidates": {platform: len(items) for platform, items in candidates.items()},
         "failed_models": failures,
         "branded_set_aside": len(branded),
@@ -157,10 +161,14 @@ def _candidates(pipeline: Pipeline, business: dict[str, Any]) -> tuple[dict[str,
 
     def research_with(platform: str) -> list[dict[str, str]]:
         provider = pipeline.providers[platform]
-        result: list[dict[str, str]] = pipeline.steps.run(
-            f"research:{platform}", lambda: research.candidate_questions(provider, business)
+        key = f"research:{platform}"
+        result: dict[str, Any] = pipeline.steps.run(
+            key,
+            lambda: research.candidate_questions(provider, business),
+            persist=lambda db, done: record_cost(db, pipeline.scan_id, key, done["usage"], pipeline.prices),
         )
-        return result
+        questions: list[dict[str, str]] = result["questions"]
+        return questions
 
     candidates: dict[str, list[dict[str, str]]] = {}
     failures: dict[str, StepFailed] = {}

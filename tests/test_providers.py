@@ -54,8 +54,8 @@ def test_structured_output_uses_the_native_json_schema_knob(simulator: Simulator
         "required": ["questions"],
         "additionalProperties": False,
     }
-    raw = provider(simulator, name).structured(system="s", prompt="p", name="question_research", schema=schema)
-    assert '"questions"' in raw
+    reply = provider(simulator, name).structured(system="s", prompt="p", name="question_research", schema=schema)
+    assert '"questions"' in reply.text and reply.model.startswith(MODELS[name]) and reply.input_tokens > 0
     assert simulator.state.count(name, "structured", 200) == 1
 
 

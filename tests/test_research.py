@@ -6,11 +6,11 @@ import json
 
 from outrank.demo.simulator import Fault, SimulatorServer
 from outrank.demo.site_server import SiteServer
-from outrank.mentions import name_variants
+from outrank.mentions import Matcher
 from outrank.research import choose_questions, fallback_questions, jaccard, words
 from tests.conftest import db_rows, run_cli
 
-VARIANTS = name_variants("harbourdental.example", "Harbour Dental Studio", ["Harbour Dental"])
+MATCHER = Matcher("harbourdental.example", "Harbour Dental Studio", ["Harbour Dental"])
 
 
 def q(text: str, category: str = "finding_provider") -> dict[str, str]:
@@ -26,7 +26,7 @@ def test_near_duplicates_merge_and_agreement_ranks_first() -> None:
             q("Which dentists offer Invisalign aligners?", "service"),
         ],
     }
-    chosen, branded = choose_questions(candidates, ["invisalign"], 7, VARIANTS)
+    chosen, branded = choose_questions(candidates, ["invisalign"], 7, MATCHER)
     texts = [c["text"] for c in chosen]
     assert texts[0] == "Who is the best dentist in Newcastle NSW?"  # three models agree
     assert texts[1] == "Which dentists offer Invisalign?"  # two models, and a key phrase
@@ -38,7 +38,7 @@ def test_branded_questions_are_set_aside_not_counted_as_discovery() -> None:
     candidates = {
         "chatgpt": [q("Is Harbour Dental Studio any good?", "review"), q("best dentist for nervous patients")]
     }
-    chosen, branded = choose_questions(candidates, [], 7, VARIANTS)
+    chosen, branded = choose_questions(candidates, [], 7, MATCHER)
     assert [c["text"] for c in chosen] == ["best dentist for nervous patients"]
     assert branded == [q("Is Harbour Dental Studio any good?", "review")]
 
@@ -58,11 +58,11 @@ def test_categories_are_capped_for_diversity_then_filled() -> None:
         )
     ]
     others = [q("family dentist recommendations please"), q("dentist reviews for kids", "review")]
-    chosen, _ = choose_questions({"chatgpt": services + others}, [], 7, VARIANTS)
+    chosen, _ = choose_questions({"chatgpt": services + others}, [], 7, MATCHER)
     categories = [c["category"] for c in chosen]
     assert len(chosen) == 7 and categories[:5].count("service") == 3  # ceil(7/3) before others get a place
     assert {"finding_provider", "review"} <= set(categories)
-    only_services, _ = choose_questions({"chatgpt": services}, [], 7, VARIANTS)
+    only_services, _ = choose_questions({"chatgpt": services}, [], 7, MATCHER)
     assert len(only_services) == 7  # the cap never leaves the set short
 
 

@@ -28,7 +28,8 @@ def test_scan_json_contract_rows_and_report(providers_env: SimulatorServer, site
     assert summary["status"] == "complete" and summary["domain"] == site.url.split("//")[1]
     assert set(summary["platforms"]) == {"chatgpt", "claude", "gemini", "perplexity"}
     for platform in summary["platforms"].values():
-        assert set(platform) == {"score", "mentioned", "answered", "errors"}
+        assert set(platform) >= {"score", "ci_low", "ci_high", "coverage", "mentioned", "answered", "errors"}
+        assert platform["ci_low"] <= platform["score"] <= platform["ci_high"] and platform["coverage"] == 1.0
         assert platform["answered"] == 14 and platform["errors"] == 0
     assert 0 <= summary["score"] <= 100
     assert Path(summary["report"]).is_file()
@@ -95,11 +96,15 @@ def test_a_retired_model_fails_fast_and_leaves_the_platform_out(
 def test_a_platform_that_is_down_ends_partial_and_never_counts_as_not_mentioned(
     providers_env: SimulatorServer, site: SiteServer
 ) -> None:
+    baseline = start_scan(load_settings(), site.url)
     providers_env.state.faults.append(Fault("chatgpt", status=503, times=-1))
-    summary = start_scan(load_settings(), site.url)
+    summary = start_scan(load_settings(), site.url, new=True)
     assert summary["status"] == "partial"
-    assert summary["platforms"]["chatgpt"] == {"score": None, "mentioned": 0, "answered": 0, "errors": 14}
+    down = summary["platforms"]["chatgpt"]
+    assert (down["score"], down["mentioned"], down["answered"], down["errors"]) == (None, 0, 0, 14)
+    assert (down["available"], down["coverage"], down["ci_low"]) == (False, 0.0, None)
     others = {k: v for k, v in summary["platforms"].items() if k != "chatgpt"}
+    assert others == {k: v for k, v in baseline["platforms"].items() if k != "chatgpt"}  # untouched by the outage
     weights = {"perplexity": 4, "gemini": 2, "claude": 1}
     expected = sum(others[p]["score"] * w for p, w in weights.items()) / sum(weights.values())
     assert summary["score"] == pytest.approx(expected, abs=0.1)

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from typing import Annotated, Any, TypeVar
 
 import typer
 
 from outrank import PLATFORMS
 from outrank.cli import render
-from outrank.config import Settings, load_settings
+from outrank.config import SYSTEM_PROMPT_CHOICES, PlatformConfig, Settings, load_settings
 from outrank.errors import BadInput, OutrankError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -33,32 +33,61 @@ def cli_errors(fn: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def settings_from_env(
-    samples: int | None = None,
-    questions: int | None = None,
-    platforms: str | None = None,
-    *,
-    max_pages: int | None = None,
-) -> Settings:
+@dataclass
+class ScanOptions:
+    """Flags that override the config file and the environment for one run."""
+
+    samples: int | None = None
+    questions: int | None = None
+    platforms: str | None = None
+    max_pages: int | None = None
+    models: list[str] = field(default_factory=list)  # "platform=model-id"
+    system_prompt: str | None = None
+    extractor: str | None = None
+
+
+def settings_from_env(options: ScanOptions | None = None) -> Settings:
     try:
         settings = load_settings()
     except ValueError as exc:
         raise BadInput(f"invalid setting in the environment: {exc}") from exc
+    options = options or ScanOptions()
     changes: dict[str, Any] = {}
-    if samples is not None:
-        changes["samples"] = samples
-    if questions is not None:
-        changes["question_count"] = questions
-    if max_pages is not None:
-        changes["crawl"] = replace(settings.crawl, max_pages=max_pages)
-    if platforms:
-        wanted = [p.strip() for p in platforms.split(",") if p.strip()]
-        if unknown := [p for p in wanted if p not in PLATFORMS]:
-            raise BadInput(f"unknown platform {', '.join(unknown)}; choose from {', '.join(PLATFORMS)}")
-        if missing := [p for p in wanted if p not in settings.platforms]:
-            raise BadInput(f"no API key for {', '.join(missing)}; set its key or leave it out of --platforms")
-        changes["platforms"] = {p: settings.platforms[p] for p in wanted}
+    if options.samples is not None:
+        changes["samples"] = options.samples
+    if options.questions is not None:
+        changes["question_count"] = options.questions
+    if options.max_pages is not None:
+        changes["crawl"] = replace(settings.crawl, max_pages=options.max_pages)
+    if options.system_prompt is not None:
+        if options.system_prompt not in SYSTEM_PROMPT_CHOICES:
+            raise BadInput(f"--system-prompt must be one of {', '.join(SYSTEM_PROMPT_CHOICES)}")
+        changes["system_prompt"] = options.system_prompt
+    if options.extractor is not None:
+        if options.extractor not in (*PLATFORMS, "heuristic"):
+            raise BadInput("--extractor must be a platform or 'heuristic'")
+        changes["extractor"] = options.extractor
+    changes["platforms"] = _chosen_platforms(settings, options)
     return settings.with_overrides(**changes) if changes else settings
+
+
+def _chosen_platforms(settings: Settings, options: ScanOptions) -> dict[str, PlatformConfig]:
+    """The configured platforms with --model applied, narrowed to --platforms."""
+    configured = dict(settings.platforms)
+    for spec in options.models:
+        platform, _, model = spec.partition("=")
+        if platform not in PLATFORMS or not model.strip():
+            raise BadInput(f"--model {spec!r}: write it as PLATFORM=MODEL, e.g. chatgpt=gpt-5.4-mini")
+        if platform in configured:
+            configured[platform] = replace(configured[platform], model=model.strip())
+    if not options.platforms:
+        return configured
+    wanted = [p.strip() for p in options.platforms.split(",") if p.strip()]
+    if unknown := [p for p in wanted if p not in PLATFORMS]:
+        raise BadInput(f"unknown platform {', '.join(unknown)}; choose from {', '.join(PLATFORMS)}")
+    if missing := [p for p in wanted if p not in configured]:
+        raise BadInput(f"no API key for {', '.join(missing)}; set its key or leave it out of --platforms")
+    return {p: configured[p] for p in wanted}
 
 
 def show(data: Any, as_json: bool, for_people: Callable[[Any], None]) -> None:

@@ -11,7 +11,7 @@ import typer
 
 from outrank import __version__
 from outrank.cli import render
-from outrank.cli.common import EXIT_FOR_STATUS, JsonOpt, cli_errors, settings_from_env, show
+from outrank.cli.common import EXIT_FOR_STATUS, JsonOpt, ScanOptions, cli_errors, settings_from_env, show
 from outrank.cli.subscribers import competitors_app, questions_app, site_app
 
 app = typer.Typer(
@@ -46,12 +46,30 @@ def scan(
     max_pages: Annotated[
         int | None, typer.Option(min=1, max=200, help="Most pages to crawl (default 20, OUTRANK_CRAWL_MAX_PAGES).")
     ] = None,
+    model: Annotated[
+        list[str] | None, typer.Option(metavar="PLATFORM=MODEL", help="Use this model on a platform (repeatable).")
+    ] = None,
+    system_prompt: Annotated[
+        str | None, typer.Option(help="neutral (default, as a plain user) or nudge (the original's).")
+    ] = None,
+    extractor: Annotated[
+        str | None, typer.Option(help="Platform that lists the businesses in answers, or 'heuristic'.")
+    ] = None,
+    estimate: Annotated[
+        bool, typer.Option("--estimate", help="Print the calls and expected cost, then exit without calling.")
+    ] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Crawl a site, ask every configured AI platform its customers' questions, and score its visibility."""
     from outrank.service import start_scan
 
-    settings = settings_from_env(samples, questions, platforms, max_pages=max_pages)
+    options = ScanOptions(samples, questions, platforms, max_pages, model or [], system_prompt, extractor)
+    settings = settings_from_env(options)
+    if estimate:
+        from outrank.service import estimate_scan
+
+        show(estimate_scan(settings, target), as_json, render.estimate)
+        return
     with render.ScanProgress() as progress:
         summary = start_scan(settings, target, email=email, new=new, events=progress)
     _finish(summary, as_json)
@@ -122,6 +140,17 @@ def demo(
     with render.ScanProgress() as progress:
         summary = run_demo(settings_from_env(), email=email, events=progress)
     _finish(summary, as_json)
+
+
+@app.command()
+@cli_errors
+def doctor(as_json: JsonOpt = False) -> None:
+    """Check keys, base URLs and that every configured model answers (a tiny real request each)."""
+    from outrank.doctor import check_platforms
+
+    report = check_platforms(settings_from_env())
+    show(report, as_json, render.doctor)
+    raise typer.Exit(0 if report["ok"] else 1)
 
 
 def version_callback(value: bool) -> None:

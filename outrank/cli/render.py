@@ -141,3 +141,34 @@ def rows_table(rows: list[dict[str, Any]], columns: list[tuple[str, str]], *, ti
     for row in rows:
         table.add_row(*("" if row.get(key) is None else str(row[key]) for key, _ in columns))
     out.print(table)
+
+
+def estimate(plan: dict[str, Any]) -> None:
+    table = Table("platform", "model", "calls", "expected cost", title=f"estimate for {plan['domain']}")
+    for name, row in plan["platforms"].items():
+        cost = "unpriced" if row["cost_usd"] is None else f"${row['cost_usd']:.4f}"
+        table.add_row(name, row["model"], str(row["calls"]), cost)
+    out.print(table)
+    unpriced = f" (plus unpriced: {', '.join(plan['unpriced_platforms'])})" if plan["unpriced_platforms"] else ""
+    out.print(
+        f"{plan['calls']} calls for {plan['questions']} questions x {plan['samples']} samples: about "
+        f"${plan['cost_usd']:.2f}{unpriced}; prices as of {plan['price_table']}. Nothing was called."
+    )
+
+
+def doctor(report: dict[str, Any]) -> None:
+    styles = {"ok": "green", "skipped": "dim", "unpriced-model": "yellow"}
+    table = Table("platform", "key", "base URL", "model", "status", "detail")
+    for row in report["platforms"]:
+        style = styles.get(row["status"], "red")
+        detail = row.get("error") or row.get("price") or ""
+        if row.get("model_reported"):
+            detail = f"answered as {row['model_reported']} in {row['latency_ms']} ms; price {row.get('price')}"
+        table.add_row(
+            row["platform"], row["key"], row["base_url"], row["model"] or "", f"[{style}]{row['status']}[/]", detail
+        )
+    out.print(table)
+    out.print(f"config file: {report['config'] or 'none'}")
+    for row in report["platforms"]:
+        if row["status"] == "retired-or-unknown-model":
+            err.print(f"[red bold]{row['platform']}: model {row['model']} is retired or unknown[/] - {row['error']}")

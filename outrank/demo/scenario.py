@@ -7,6 +7,7 @@ same answer, so demo runs and tests are reproducible.
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,6 +36,8 @@ DIRECTORY_SOURCES = (
     ),
     ("https://www.reviewsnewcastle.example/best-dentists", "10 Best Dentists in Newcastle (2026)"),
 )
+
+ANSWER = re.compile(r'<answer id="(\d+)">\n(.*?)\n</answer>', re.DOTALL)
 
 DEMO_ANALYSIS: dict[str, Any] = {
     "business_name": DEMO_BUSINESS,
@@ -99,13 +102,21 @@ class Scenario:
     mention_odds: dict[str, float] = field(default_factory=lambda: dict(MENTION_ODDS))
     extra_candidates: dict[str, list[dict[str, str]]] = field(default_factory=lambda: dict(DEMO_EXTRA_CANDIDATES))
 
-    def structured(self, schema: dict[str, Any], platform: str = "") -> dict[str, Any]:
+    def structured(self, schema: dict[str, Any], platform: str = "", prompt: str = "") -> dict[str, Any]:
         properties = schema.get("properties", {})
         if "questions" in properties:
             return {"questions": self.questions + self.extra_candidates.get(platform, [])}
+        if "answers" in properties:
+            blocks = ANSWER.findall(prompt)
+            return {"answers": [{"id": int(i), "businesses": self.named_in(text)} for i, text in blocks]}
         if "business_name" in properties:
             return self.analysis
         raise ValueError(f"the simulator has no answer for a schema with {sorted(properties)}")
+
+    def named_in(self, text: str) -> list[str]:
+        """What a careful extraction model returns: every known business in the text, in order, ours included."""
+        found = [(text.find(b.name), b.name) for b in (self.business, *self.competitors) if b.name in text]
+        return [name for _, name in sorted(found)]
 
     def answer(self, platform: str, question: str, call_id: str) -> tuple[str, list[tuple[str, str]]]:
         """The answer text and its cited (url, title) sources."""

@@ -37,7 +37,7 @@ class Fault:
     hang: float = 0.0
     times: int = 1
     retry_after: float | None = None
-    kind: str = "ask"  # ask | structured (analysis | research, to target one) | any
+    kind: str = "ask"  # ask | structured (or analysis | research | extraction, to target one) | any
     message: str = "simulated fault"
 
 
@@ -59,6 +59,7 @@ class SimulatorState:
     in_flight: dict[str, int] = field(default_factory=dict)
     max_in_flight: dict[str, int] = field(default_factory=dict)
     structured_requests: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # (platform, body)
+    ask_requests: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
 
     def enter(self, platform: str) -> None:
         with self.lock:
@@ -106,6 +107,14 @@ def _json_schema_of(platform: str, body: dict[str, Any]) -> dict[str, Any] | Non
         return config.get("responseJsonSchema") or config.get("responseSchema")
     fmt = body.get("response_format") or {}
     return (fmt.get("json_schema") or {}).get("schema") if fmt.get("type") == "json_schema" else None
+
+
+def _topic(schema: dict[str, Any] | None) -> str:
+    """Which structured call this is, so a test can fault exactly one kind."""
+    properties = (schema or {}).get("properties", {})
+    if not schema:
+        return ""
+    return "research" if "questions" in properties else "extraction" if "answers" in properties else "analysis"
 
 
 def _question_of(platform: str, body: dict[str, Any]) -> str:
@@ -165,14 +174,13 @@ class _Handler(QuietHandler):
         state = self.server.state
         schema = _json_schema_of(platform, body)
         kind = "structured" if schema is not None else "ask"
-        if schema is not None:
-            with state.lock:
-                state.structured_requests.append((platform, body))
+        with state.lock:
+            (state.structured_requests if schema is not None else state.ask_requests).append((platform, body))
         call_id = self.headers.get("x-client-request-id")
         if not _has_key(platform, self.headers):
             self._reply(platform, kind, call_id, 401, error_body(platform, 401, "missing API key"))
             return
-        topic = ("research" if "questions" in schema.get("properties", {}) else "analysis") if schema else ""
+        topic = _topic(schema)
         if fault := state.take_fault(platform, kind, topic):
             if fault.hang:
                 time.sleep(fault.hang)
@@ -190,7 +198,8 @@ class _Handler(QuietHandler):
         if delay := state.delays.get(platform):
             time.sleep(delay)
         if schema is not None:
-            payload = wire.structured(platform, model, json.dumps(state.scenario.structured(schema, platform)))
+            reply = state.scenario.structured(schema, platform, _question_of(platform, body))
+            payload = wire.structured(platform, model, json.dumps(reply))
         else:
             question = _question_of(platform, body)
             text, sources = state.scenario.answer(platform, question, call_id or "")

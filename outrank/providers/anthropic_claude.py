@@ -9,6 +9,7 @@ import anthropic
 
 from outrank.providers.base import (
     NEUTRAL_SYSTEM_PROMPT,
+    PING_PROMPT,
     Answer,
     Citation,
     Location,
@@ -61,7 +62,9 @@ class Claude(Provider):
     def _create(self, **kwargs: Any) -> Any:
         return call_stainless_sdk(self, anthropic, lambda: self.client.messages.create(**kwargs))
 
-    def ask(self, question: str, *, location: Location | None, call_id: str) -> Answer:
+    def ask(
+        self, question: str, *, location: Location | None, call_id: str, system: str = NEUTRAL_SYSTEM_PROMPT
+    ) -> Answer:
         messages: list[dict[str, Any]] = [{"role": "user", "content": question}]
         content: list[Any] = []
         input_tokens = output_tokens = searches = 0
@@ -71,7 +74,7 @@ class Claude(Provider):
             message = self._create(
                 model=self.config.model,
                 max_tokens=4000,
-                system=NEUTRAL_SYSTEM_PROMPT,
+                system=system,
                 messages=messages,
                 tools=[web_search_tool(location)],
                 extra_headers={"X-Client-Request-Id": call_id},
@@ -95,12 +98,22 @@ class Claude(Provider):
             search_calls=searches,
         )
 
-    def structured(self, *, system: str, prompt: str, name: str, schema: dict[str, Any]) -> str:
-        message = self._create(
-            model=self.config.model,
+    def structured(self, *, system: str, prompt: str, name: str, schema: dict[str, Any]) -> Answer:
+        return self._plain(
             max_tokens=4000,
             system=system,
             messages=[{"role": "user", "content": prompt}],
             output_config={"format": {"type": "json_schema", "schema": schema}},
         )
-        return "".join(block.text for block in message.content if getattr(block, "type", None) == "text")
+
+    def ping(self) -> Answer:
+        return self._plain(max_tokens=16, messages=[{"role": "user", "content": PING_PROMPT}])
+
+    def _plain(self, **kwargs: Any) -> Answer:
+        message = self._create(model=self.config.model, **kwargs)
+        return Answer(
+            text="".join(block.text for block in message.content if getattr(block, "type", None) == "text"),
+            model=message.model,
+            input_tokens=message.usage.input_tokens,
+            output_tokens=message.usage.output_tokens,
+        )

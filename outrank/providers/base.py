@@ -21,6 +21,14 @@ NEUTRAL_SYSTEM_PROMPT = (
     "You are a helpful assistant. Search the web when it helps, and answer the user's question "
     "accurately with current information."
 )
+# The original tool's prompt, kept as an option: it nudges assistants to name businesses more than a plain user
+# would see, so mention rates measured with it are not comparable with neutral ones.
+NUDGE_SYSTEM_PROMPT = (
+    "Answer from current web search results. Be specific and mention actual company and business names, "
+    "with location context where relevant. Cite your sources and keep the answer balanced."
+)
+SYSTEM_PROMPTS = {"neutral": NEUTRAL_SYSTEM_PROMPT, "nudge": NUDGE_SYSTEM_PROMPT}
+PING_PROMPT = "Reply with the single word OK."
 TRANSIENT_STATUSES = frozenset({408, 409, 429, 500, 502, 503, 504, 529})
 
 
@@ -71,16 +79,24 @@ class Provider(ABC):
         self.config = config
 
     @abstractmethod
-    def ask(self, question: str, *, location: Location | None, call_id: str) -> Answer:
+    def ask(
+        self, question: str, *, location: Location | None, call_id: str, system: str = NEUTRAL_SYSTEM_PROMPT
+    ) -> Answer:
         """Ask one question with the platform's native web search or grounding turned on."""
 
     @abstractmethod
-    def structured(self, *, system: str, prompt: str, name: str, schema: dict[str, Any]) -> str:
-        """Return the raw JSON text of an answer constrained by the platform's native JSON-schema output."""
+    def structured(self, *, system: str, prompt: str, name: str, schema: dict[str, Any]) -> Answer:
+        """An answer whose text is JSON constrained by the platform's native JSON-schema output."""
 
-    def timed_ask(self, question: str, *, location: Location | None, call_id: str) -> Answer:
+    @abstractmethod
+    def ping(self) -> Answer:
+        """The smallest real request to the configured model (no tools), to prove the key and model work."""
+
+    def timed_ask(
+        self, question: str, *, location: Location | None, call_id: str, system: str = NEUTRAL_SYSTEM_PROMPT
+    ) -> Answer:
         started = time.monotonic()
-        answer = self.ask(question, location=location, call_id=call_id)
+        answer = self.ask(question, location=location, call_id=call_id, system=system)
         latency = int((time.monotonic() - started) * 1000)
         return Answer(**{**answer.__dict__, "latency_ms": latency})
 

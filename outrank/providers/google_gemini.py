@@ -11,6 +11,7 @@ from google.genai import types
 
 from outrank.providers.base import (
     NEUTRAL_SYSTEM_PROMPT,
+    PING_PROMPT,
     Answer,
     Citation,
     Location,
@@ -66,9 +67,11 @@ class Gemini(Provider):
                 raise transport_error(self.config, exc) from exc
             raise
 
-    def ask(self, question: str, *, location: Location | None, call_id: str) -> Answer:
+    def ask(
+        self, question: str, *, location: Location | None, call_id: str, system: str = NEUTRAL_SYSTEM_PROMPT
+    ) -> Answer:
         config = types.GenerateContentConfig(
-            system_instruction=NEUTRAL_SYSTEM_PROMPT,
+            system_instruction=system,
             tools=[types.Tool(google_search=types.GoogleSearch())],
             max_output_tokens=4000,
             http_options=types.HttpOptions(headers={"X-Client-Request-Id": call_id}),
@@ -86,11 +89,24 @@ class Gemini(Provider):
             search_calls=len(metadata.web_search_queries or []) if metadata else 0,
         )
 
-    def structured(self, *, system: str, prompt: str, name: str, schema: dict[str, Any]) -> str:
+    def structured(self, *, system: str, prompt: str, name: str, schema: dict[str, Any]) -> Answer:
         config = types.GenerateContentConfig(
             system_instruction=system,
             response_mime_type="application/json",
             response_json_schema=schema,
             max_output_tokens=4000,
         )
-        return str(self._generate(prompt, config).text or "")
+        return self._plain(prompt, config)
+
+    def ping(self) -> Answer:
+        return self._plain(PING_PROMPT, types.GenerateContentConfig(max_output_tokens=16))
+
+    def _plain(self, contents: str, config: types.GenerateContentConfig) -> Answer:
+        response = self._generate(contents, config)
+        usage = response.usage_metadata
+        return Answer(
+            text=str(response.text or ""),
+            model=response.model_version or self.config.model,
+            input_tokens=(usage.prompt_token_count or 0) if usage else 0,
+            output_tokens=((usage.candidates_token_count or 0) + (usage.thoughts_token_count or 0)) if usage else 0,
+        )

@@ -9,6 +9,7 @@ import openai
 
 from outrank.providers.base import (
     NEUTRAL_SYSTEM_PROMPT,
+    PING_PROMPT,
     Answer,
     Citation,
     Location,
@@ -54,13 +55,15 @@ class ChatGPT(Provider):
             timeout=self.config.timeout,
         )
 
-    def ask(self, question: str, *, location: Location | None, call_id: str) -> Answer:
+    def ask(
+        self, question: str, *, location: Location | None, call_id: str, system: str = NEUTRAL_SYSTEM_PROMPT
+    ) -> Answer:
         response = call_stainless_sdk(
             self,
             openai,
             lambda: self.client.responses.create(
                 model=self.config.model,
-                instructions=NEUTRAL_SYSTEM_PROMPT,
+                instructions=system,
                 input=question,
                 tools=[web_search_tool(location)],  # type: ignore[list-item]
                 max_output_tokens=4000,
@@ -78,17 +81,21 @@ class ChatGPT(Provider):
             search_calls=sum(1 for item in response.output if item.type == "web_search_call"),
         )
 
-    def structured(self, *, system: str, prompt: str, name: str, schema: dict[str, Any]) -> str:
+    def structured(self, *, system: str, prompt: str, name: str, schema: dict[str, Any]) -> Answer:
+        fmt = {"format": {"type": "json_schema", "name": name, "schema": schema, "strict": True}}
+        return self._plain(instructions=system, input=prompt, text=fmt, max_output_tokens=4000)
+
+    def ping(self) -> Answer:
+        return self._plain(input=PING_PROMPT, max_output_tokens=16)
+
+    def _plain(self, **kwargs: Any) -> Answer:
         response = call_stainless_sdk(
-            self,
-            openai,
-            lambda: self.client.responses.create(
-                model=self.config.model,
-                instructions=system,
-                input=prompt,
-                text={"format": {"type": "json_schema", "name": name, "schema": schema, "strict": True}},
-                max_output_tokens=4000,
-                store=False,
-            ),
+            self, openai, lambda: self.client.responses.create(model=self.config.model, store=False, **kwargs)
         )
-        return str(response.output_text)
+        usage = response.usage
+        return Answer(
+            text=str(response.output_text),
+            model=response.model,
+            input_tokens=usage.input_tokens if usage else 0,
+            output_tokens=usage.output_tokens if usage else 0,
+        )

@@ -13,6 +13,7 @@ import openai
 
 from outrank.providers.base import (
     NEUTRAL_SYSTEM_PROMPT,
+    PING_PROMPT,
     Answer,
     Citation,
     Location,
@@ -71,14 +72,16 @@ class Perplexity(Provider):
         data: dict[str, Any] = json.loads(raw.text)
         return data
 
-    def ask(self, question: str, *, location: Location | None, call_id: str) -> Answer:
+    def ask(
+        self, question: str, *, location: Location | None, call_id: str, system: str = NEUTRAL_SYSTEM_PROMPT
+    ) -> Answer:
         tool: dict[str, Any] = {"type": "web_search"}
         if location and location.country:
             fields = {"country": location.country, "region": location.region, "city": location.city}
             tool["user_location"] = {k: v for k, v in fields.items() if v}
         data = self._create(
             model=self.config.model,
-            instructions=NEUTRAL_SYSTEM_PROMPT,
+            instructions=system,
             input=question,
             tools=[tool],
             max_output_tokens=4000,
@@ -98,12 +101,25 @@ class Perplexity(Provider):
             cost_usd=float(cost) if cost is not None else None,
         )
 
-    def structured(self, *, system: str, prompt: str, name: str, schema: dict[str, Any]) -> str:
-        data = self._create(
-            model=self.config.model,
+    def structured(self, *, system: str, prompt: str, name: str, schema: dict[str, Any]) -> Answer:
+        return self._plain(
             instructions=system,
             input=prompt,
             max_output_tokens=4000,
             extra_body={"response_format": {"type": "json_schema", "json_schema": {"name": name, "schema": schema}}},
         )
-        return output_text(data.get("output") or [])
+
+    def ping(self) -> Answer:
+        return self._plain(input=PING_PROMPT, max_output_tokens=16)
+
+    def _plain(self, **kwargs: Any) -> Answer:
+        data = self._create(model=self.config.model, **kwargs)
+        usage = data.get("usage") or {}
+        cost = (usage.get("cost") or {}).get("total_cost")
+        return Answer(
+            text=output_text(data.get("output") or []),
+            model=data.get("model") or self.config.model,
+            input_tokens=int(usage.get("input_tokens") or 0),
+            output_tokens=int(usage.get("output_tokens") or 0),
+            cost_usd=float(cost) if cost is not None else None,
+        )

@@ -10,6 +10,13 @@ from sqlite_utils.migrations import Migrations
 
 migrations = Migrations("outrank")
 
+
+def run_script(db: Database, script: str) -> None:
+    """Statements one by one: executescript() would commit the migration's transaction part-way."""
+    for statement in script.split(";\n"):
+        if statement.strip():
+            db.execute(statement)
+
 SCHEMA_V1 = """
 CREATE TABLE sites (
     id INTEGER PRIMARY KEY,
@@ -163,9 +170,7 @@ CREATE TABLE outbox (
 
 @migrations()
 def m001_initial(db: Database) -> None:
-    for statement in SCHEMA_V1.split(";\n"):
-        if statement.strip():
-            db.execute(statement)
+    run_script(db, SCHEMA_V1)
 
 
 SCHEMA_V2 = """
@@ -261,6 +266,31 @@ CREATE TABLE tracked_competitors (
 
 @migrations()
 def m002_site_understanding(db: Database) -> None:
-    for statement in SCHEMA_V2.split(";\n"):
-        if statement.strip():
-            db.execute(statement)
+    run_script(db, SCHEMA_V2)
+
+
+SCHEMA_V3 = """
+ALTER TABLE cost_ledger ADD COLUMN priced INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE cost_ledger ADD COLUMN price_source TEXT;
+ALTER TABLE responses ADD COLUMN rank INTEGER;
+ALTER TABLE responses ADD COLUMN mention_variant TEXT;
+ALTER TABLE responses ADD COLUMN cited_own INTEGER;
+ALTER TABLE responses ADD COLUMN extracted_at TEXT;
+ALTER TABLE sites ADD COLUMN aliases TEXT NOT NULL DEFAULT '[]';
+
+CREATE TABLE answer_brands (
+    id INTEGER PRIMARY KEY,
+    response_id INTEGER NOT NULL REFERENCES responses(id) ON DELETE CASCADE,
+    name TEXT NOT NULL,
+    canonical TEXT NOT NULL,
+    offset INTEGER,
+    position INTEGER NOT NULL,
+    UNIQUE (response_id, canonical)
+);
+CREATE INDEX answer_brands_canonical ON answer_brands(canonical);
+"""
+
+
+@migrations()
+def m003_measurement(db: Database) -> None:
+    run_script(db, SCHEMA_V3)
