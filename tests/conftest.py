@@ -84,10 +84,15 @@ def settings(providers_env: SimulatorServer) -> Any:
     return load_settings()
 
 
-def run_cli(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    """Run the installed CLI in a child process, as cron or a user would."""
+def run_cli(*args: str, timeout: float = 120, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """Run the installed CLI in a child process, as cron or a user would (with extra env vars if given)."""
     return subprocess.run(
-        [sys.executable, "-m", "outrank", *args], capture_output=True, text=True, timeout=timeout, check=False
+        [sys.executable, "-m", "outrank", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+        env=os.environ | (env or {}),
     )
 
 
