@@ -17,6 +17,7 @@ def run_script(db: Database, script: str) -> None:
         if statement.strip():
             db.execute(statement)
 
+
 SCHEMA_V1 = """
 CREATE TABLE sites (
     id INTEGER PRIMARY KEY,
