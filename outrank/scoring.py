@@ -30,6 +30,7 @@ class PlatformScore:
     cited: int = 0  # answers citing our domain
     with_citations: int = 0  # answers citing anything
     contested: int = 0  # answers naming us or any competitor
+    cited_unnamed: int = 0  # answers citing our site without naming us
 
     @property
     def score(self) -> float | None:
@@ -97,6 +98,7 @@ def platform_scores(rows: list[dict[str, Any]], platforms: list[str], threshold:
                 cited=sum(1 for r in answered if r["cited_own"]),
                 with_citations=sum(1 for r in answered if r["has_citations"]),
                 contested=sum(1 for r in answered if r["mentioned"] or r["brands"]),
+                cited_unnamed=sum(1 for r in answered if r["cited_own"] and not r["mentioned"]),
             )
         )
     return scores
@@ -133,6 +135,7 @@ def scan_metrics(
             "ci_high": overall.high if overall else None,
             "answered": len(answered),
             "mentioned": sum(1 for r in answered if r["mentioned"]),
+            "cited_without_mention": sum(1 for r in answered if r["cited_own"] and not r["mentioned"]),
             "prompt_coverage": len({r["position"] for r in answered if r["mentioned"]}) / len(asked) if asked else None,
             "average_rank": average_rank,
             "rank_weighted": rank_weighted(overall.value, average_rank) if overall else None,

@@ -241,6 +241,7 @@ def scan_summary(store: Store, scan_id: int) -> dict[str, Any]:
             "ci_high": _r(overall["ci_high"]),
             "answered": overall["answered"],
             "mentioned": overall["mentioned"],
+            "cited_without_mention": overall["cited_without_mention"],
             **{k: _r(overall[k], 3) for k in ("prompt_coverage", "share_of_voice", "citation_rate")},
             "average_rank": _r(overall["average_rank"], 2),
             "rank_weighted": _r(overall["rank_weighted"]),
@@ -248,7 +249,15 @@ def scan_summary(store: Store, scan_id: int) -> dict[str, Any]:
         },
         "platforms": {s.platform: _platform_json(s.to_json()) for s in metrics["scores"]},
         "competitors": [
-            {"name": c["name"], "mentions": c["mentions"], "share_of_voice": _r(c["share_of_voice"], 3)}
+            {
+                "name": c["name"],
+                "mentions": c["mentions"],
+                "share_of_voice": _r(c["share_of_voice"], 3),
+                "platforms": {
+                    p: {"mentions": v["mentions"], "share_of_voice": _r(v["share_of_voice"], 3)}
+                    for p, v in c["platforms"].items()
+                },
+            }
             for c in metrics["competitors"][:10]
         ],
         "cost_usd": round(cost["usd"], 4),
@@ -270,6 +279,7 @@ def _platform_json(data: dict[str, Any]) -> dict[str, Any]:
         "mentioned": data["mentioned"],
         "answered": data["answered"],
         "errors": data["errors"],
+        "cited_without_mention": data["cited_unnamed"],
         "available": data["available"],
         "average_rank": _r(data["average_rank"], 2),
         "share_of_voice": _r(data["share_of_voice"], 3),

@@ -56,7 +56,7 @@ def get_site(db: Database, domain_or_target: str) -> dict[str, Any]:
     rows = list(db.query("SELECT * FROM sites WHERE domain = ?", [domain]))
     if not rows:
         raise SiteNotFound(f"no site {domain}; add it with `outrank site add {domain} --email ADDR`")
-    return rows[0]
+    return rows[0] | {"aliases": json.loads(rows[0]["aliases"])}
 
 
 def check_email(email: str) -> str:
@@ -88,15 +88,16 @@ def add_site(store: Store, target: str, email: str, tier: str) -> dict[str, Any]
 
 
 def list_sites(db: Database) -> list[dict[str, Any]]:
-    return list(
+    rows = list(
         db.query(
-            "SELECT s.id, s.domain, s.email, s.tier, s.target_url, s.created_at,"
+            "SELECT s.id, s.domain, s.email, s.tier, s.target_url, s.aliases, s.created_at,"
             " (SELECT COUNT(*) FROM questions q WHERE q.site_id = s.id AND q.status = 'active') AS questions,"
             " (SELECT COUNT(*) FROM tracked_competitors c WHERE c.site_id = s.id) AS competitors,"
             " (SELECT MAX(id) FROM scans WHERE site_id = s.id) AS last_scan_id"
             " FROM sites s ORDER BY s.domain"
         )
     )
+    return [row | {"aliases": json.loads(row["aliases"])} for row in rows]
 
 
 def remove_site(store: Store, target: str) -> dict[str, Any]:
@@ -105,6 +106,24 @@ def remove_site(store: Store, target: str) -> dict[str, Any]:
         scans = db.execute("SELECT COUNT(*) FROM scans WHERE site_id = ?", [site["id"]]).fetchone()[0]
         db.execute("DELETE FROM sites WHERE id = ?", [site["id"]])
     return site | {"scans_deleted": scans}
+
+
+def set_alias(store: Store, target: str, alias: str, *, remove: bool = False) -> dict[str, Any]:
+    """Another name the business goes by, matched as a mention like its own name."""
+    site = get_site(store.db, target)
+    cleaned = " ".join(alias.split())
+    if not 2 <= len(cleaned) <= 100:
+        raise BadInput("an alias must be 2 to 100 characters long")
+    aliases: list[str] = site["aliases"]
+    known = [a for a in aliases if a.casefold() == cleaned.casefold()]
+    if remove and not known:
+        raise BadInput(f"{cleaned} is not an alias of {site['domain']}")
+    if not remove and known:
+        raise BadInput(f"{cleaned} is already an alias of {site['domain']}")
+    aliases = [a for a in aliases if a not in known] if remove else [*aliases, cleaned]
+    with store.write() as db:
+        db.execute("UPDATE sites SET aliases = ? WHERE id = ?", [json.dumps(aliases), site["id"]])
+    return {"domain": site["domain"], "aliases": aliases}
 
 
 def set_tier(store: Store, target: str, tier: str) -> dict[str, Any]:

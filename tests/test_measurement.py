@@ -200,3 +200,25 @@ def test_models_and_system_prompt_come_from_the_config_file_then_flags(
     bad = run_cli("scan", site.url, env=env)
     assert bad.returncode == 2 and "unknown setting 'colours'" in bad.stderr
     assert run_cli("scan", site.url, "--model", "chatgpt", env={}).returncode == 2
+
+
+def test_user_aliases_count_as_mentions(providers_env: SimulatorServer, site: SiteServer) -> None:
+    from outrank.demo.scenario import Business
+
+    # Assistants call the business by a name the site never uses.
+    providers_env.state.scenario.business = Business("HDS Smile Group", "hds.example", "the family clinic")
+    unknown = scan(site.url, "--samples", "1", "--platforms", "perplexity", "--extractor", "heuristic")
+    assert unknown["platforms"]["perplexity"]["mentioned"] == 0
+    added = run_cli("site", "add", site.url, "--email", "a@b.example", "--json")
+    assert added.returncode == 0, added.stderr
+    alias = run_cli("site", "alias", site.url, "HDS Smile Group", "--json")
+    assert json.loads(alias.stdout)["aliases"] == ["HDS Smile Group"]
+    known = scan(site.url, "--samples", "1", "--platforms", "perplexity", "--extractor", "heuristic", "--new")
+    assert known["platforms"]["perplexity"]["mentioned"] > 0
+    assert db_rows("SELECT DISTINCT mention_variant FROM responses WHERE scan_id = 2 AND mentioned = 1") == [
+        ("HDS Smile Group",)
+    ]
+    assert "HDS Smile Group" not in {c["name"] for c in known["competitors"]}  # never our own competitor
+    cited_unnamed = db_rows("SELECT count(*) FROM responses WHERE scan_id = 2 AND cited_own = 1 AND mentioned = 0")
+    assert known["overall"]["cited_without_mention"] == cited_unnamed[0][0]
+    assert run_cli("site", "alias", site.url, "HDS Smile Group").returncode == 2  # already there

@@ -81,6 +81,22 @@ def site_remove(
     show(removed, as_json, lambda s: render.out.print(f"removed {s['domain']} ({s['scans_deleted']} scans)"))
 
 
+@site_app.command("alias")
+@cli_errors
+def site_alias(
+    domain: DomainArg,
+    name: Annotated[str, typer.Argument(help="Another name the business goes by.")],
+    remove: Annotated[bool, typer.Option("--remove", help="Forget this alias.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Add (or --remove) a name that counts as a mention of the business."""
+    from outrank import subscribers as lib
+
+    with lib.subscriber_store(settings_from_env()) as store:
+        result = lib.set_alias(store, domain, name, remove=remove)
+    show(result, as_json, lambda r: render.out.print(f"{r['domain']} aliases: {', '.join(r['aliases']) or 'none'}"))
+
+
 @site_app.command("set-tier")
 @cli_errors
 def site_set_tier(
