@@ -92,6 +92,10 @@ class Settings:
     system_prompt: str = "neutral"  # or "nudge" (the original tool's "name specific businesses")
     prices: dict[str, dict[str, float]] = field(default_factory=dict)  # per-model overrides of prices.toml
     config_path: Path | None = None
+    smtp_url: str | None = field(default=None, repr=False)  # may hold a password: never logged or stored
+    mail_from: str = "outrank <reports@outrank.local>"
+    admin_email: str | None = None
+    report_base_url: str | None = None  # link reports in emails instead of attaching them
     simulated: bool = False
 
     def with_overrides(self, **changes: object) -> Settings:
@@ -159,6 +163,10 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         coverage_threshold=float(config.get("coverage_threshold", 0.7)),
         prices=config.get("prices", {}),
         config_path=config_path,
+        smtp_url=env.get("OUTRANK_SMTP_URL") or None,
+        mail_from=env.get("OUTRANK_MAIL_FROM") or "outrank <reports@outrank.local>",
+        admin_email=env.get("OUTRANK_ADMIN_EMAIL") or None,
+        report_base_url=(env.get("OUTRANK_REPORT_BASE_URL") or "").rstrip("/") or None,
         crawl=crawl_limits_from_env(env),
     )
 

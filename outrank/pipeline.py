@@ -21,7 +21,7 @@ from outrank.engine.lease import Lease
 from outrank.engine.steps import StepFailed, StepRunner, describe
 from outrank.errors import OutrankError, ScanBusy, ScanCancelled
 from outrank.extraction import run_extraction, tracked_names
-from outrank.notify import queue_and_deliver
+from outrank.mail.notify import notify_completion, notify_failure
 from outrank.providers import Provider
 from outrank.query import QUERY_END, calls, run_queries
 from outrank.report import render_report
@@ -32,7 +32,6 @@ from outrank.subscribers import PAID_TIERS, freeze_competitors
 
 Events = Callable[[str, dict[str, Any]], None]
 ANALYST_PREFERENCE = ("chatgpt", "claude", "gemini", "perplexity")
-DEFAULT_SENDER = "outrank <reports@outrank.local>"
 
 
 class Pipeline:
@@ -70,13 +69,11 @@ class Pipeline:
                 self._finish("cancelled", "cancelled by request")
                 return "cancelled"
             except StepFailed as exc:
-                self._finish("failed", f"{exc.key}: {describe(exc.cause)}")
-                return "failed"
+                return self._fail(f"{exc.key}: {describe(exc.cause)}")
             except ScanBusy:
                 raise  # another process owns the scan now; its status is theirs to write
             except OutrankError as exc:
-                self._finish("failed", str(exc))
-                return "failed"
+                return self._fail(str(exc))
             except Exception as exc:
                 # A bug: record it on the scan so it is visible and resumable, then let it surface.
                 self._finish("failed", f"internal error: {describe(exc)}")
@@ -123,10 +120,22 @@ class Pipeline:
             self.steps.invalidate("finalize")
         result = self._stage("finalize", 92, lambda: self.steps.run("finalize", self._finalize))
         status: str = result["status"]
+        if status == "failed":
+            return self._fail(result["error"], score=result["score"])
         if self.scan["recipient"]:
             self._stage("notify", 97, lambda: self.steps.run("notify", lambda: self._notify(result)))
         self._finish(status, result.get("error"), score=result["score"])
         return status
+
+    def _fail(self, error: str, score: float | None = None) -> str:
+        """Record the failure, then tell the subscriber (once; a mail problem never hides the failure)."""
+        self._finish("failed", error, score=score)
+        scan = get_scan(self.store.db, self.scan_id) or self.scan
+        try:
+            notify_failure(self.store, self.settings, scan, error)
+        except Exception as exc:
+            self.events("mail", {"error": describe(exc)})
+        return "failed"
 
     def _stage(self, name: str, progress: float, run: Callable[[], Any]) -> Any:
         self._checkpoint_guard()
@@ -229,11 +238,4 @@ class Pipeline:
 
     def _notify(self, result: dict[str, Any]) -> dict[str, Any]:
         scan = (get_scan(self.store.db, self.scan_id) or {}) | {"status": result["status"]}
-        return queue_and_deliver(
-            self.store,
-            scan,
-            result["score"],
-            Path(result["report"]),
-            self.settings.outbox_dir,
-            DEFAULT_SENDER,
-        )
+        return notify_completion(self.store, self.settings, scan, self.metrics(), Path(result["report"]))

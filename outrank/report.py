@@ -20,7 +20,7 @@ def safe_url(url: str) -> str:
     return url if url.lower().startswith(SAFE_SCHEMES) else "#"
 
 
-def _environment() -> Environment:
+def environment() -> Environment:
     env = Environment(loader=PackageLoader("outrank", "templates"), autoescape=select_autoescape(default=True))
     env.filters["safe_url"] = safe_url
     return env
@@ -93,7 +93,7 @@ def render_report(db: Database, scan: dict[str, Any], metrics: dict[str, Any], r
     last_errors = {a["platform"]: a["error"] for a in answers if a["status"] == "error"}
     settings = json.loads(scan["settings"])
     html = (
-        _environment()
+        environment()
         .get_template("report.html.j2")
         .render(
             scan=scan,

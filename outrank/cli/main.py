@@ -12,6 +12,7 @@ import typer
 from outrank import __version__
 from outrank.cli import render
 from outrank.cli.common import EXIT_FOR_STATUS, JsonOpt, ScanOptions, cli_errors, settings_from_env, show
+from outrank.cli.mail import outbox_app
 from outrank.cli.subscribers import competitors_app, questions_app, site_app
 
 app = typer.Typer(
@@ -25,6 +26,7 @@ app.add_typer(runs_app, name="runs")
 app.add_typer(site_app, name="site")
 app.add_typer(questions_app, name="questions")
 app.add_typer(competitors_app, name="competitors")
+app.add_typer(outbox_app, name="outbox")
 
 
 def _finish(summary: dict[str, Any], as_json: bool) -> None:

@@ -295,3 +295,43 @@ CREATE INDEX answer_brands_canonical ON answer_brands(canonical);
 @migrations()
 def m003_measurement(db: Database) -> None:
     run_script(db, SCHEMA_V3)
+
+
+SCHEMA_V4 = """
+CREATE TABLE outbox_v4 (
+    id INTEGER PRIMARY KEY,
+    idempotency_key TEXT NOT NULL UNIQUE,
+    scan_id INTEGER REFERENCES scans(id) ON DELETE SET NULL,
+    kind TEXT NOT NULL,
+    recipient TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    message TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'pending'
+        CHECK (status IN ('pending', 'sending', 'sent', 'failed', 'uncertain')),
+    attempts INTEGER NOT NULL DEFAULT 0,
+    message_id TEXT,
+    transport TEXT,
+    delivered_to TEXT,
+    last_error TEXT,
+    next_attempt_at TEXT,
+    last_attempt_at TEXT,
+    created_at TEXT NOT NULL,
+    sent_at TEXT
+);
+INSERT INTO outbox_v4 (id, idempotency_key, scan_id, kind, recipient, subject, message, status, attempts, message_id,
+    last_error, created_at, sent_at)
+    SELECT id, idempotency_key, scan_id, kind, recipient, subject, message, status, attempts, message_id, last_error,
+    created_at, sent_at FROM outbox;
+DROP TABLE outbox;
+ALTER TABLE outbox_v4 RENAME TO outbox;
+CREATE INDEX outbox_status ON outbox(status, next_attempt_at);
+
+ALTER TABLE score_history ADD COLUMN ci_low REAL;
+ALTER TABLE score_history ADD COLUMN ci_high REAL;
+ALTER TABLE score_history ADD COLUMN overall TEXT NOT NULL DEFAULT '{}';
+"""
+
+
+@migrations()
+def m004_outbox_states(db: Database) -> None:
+    run_script(db, SCHEMA_V4)
