@@ -125,6 +125,25 @@ class Matcher:
                 best = (where[match.start()], pattern.variant)
         return Mention(True, best[0], best[1]) if best else Mention(False, None)
 
+    def spans(self, text: str) -> list[tuple[int, int]]:
+        """Every (start, end) in the original text where the business is named, merged, for highlighting."""
+        found: list[tuple[int, int]] = []
+        views = {flag: _folded(text, casefold=not flag) for flag in (False, True)}
+        for pattern in self.patterns:
+            folded, where = views[pattern.case_sensitive]
+            found += [(where[m.start()], where[m.end() - 1] + 1) for m in pattern.regex.finditer(folded) if m.end()]
+        return _merge(found)
+
+
+def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
+
 
 def cites_domain(citation_domains: list[str], domain: str) -> bool:
     own = domain.split(":", 1)[0].lower().removeprefix("www.")

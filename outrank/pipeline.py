@@ -16,16 +16,16 @@ from sqlite_utils import Database
 
 from outrank import understand
 from outrank.config import Settings
-from outrank.costs import load_prices, scan_cost
+from outrank.costs import load_prices
 from outrank.engine.lease import Lease
 from outrank.engine.steps import StepFailed, StepRunner, describe
 from outrank.errors import OutrankError, ScanBusy, ScanCancelled
-from outrank.extraction import run_extraction, tracked_names
+from outrank.exports import full_metrics
+from outrank.extraction import run_extraction
 from outrank.mail.notify import notify_completion, notify_failure
 from outrank.providers import Provider
 from outrank.query import QUERY_END, calls, run_queries
-from outrank.report import render_report
-from outrank.scoring import change_since_previous, scan_metrics
+from outrank.report import render_index, render_report, save_history
 from outrank.store.db import Store, utcnow
 from outrank.store.scans import cancel_requested, get_scan, update_scan
 from outrank.subscribers import PAID_TIERS, freeze_competitors
@@ -202,6 +202,8 @@ class Pipeline:
         elif len(calls(self)) > answered or not all(s.available for s in scores):
             status, error = "partial", self._platform_errors() or None
         scan = (get_scan(self.store.db, self.scan_id) or {}) | {"status": status}
+        with self.store.write() as db:
+            save_history(db, scan, metrics, utcnow())  # the trend in this very report includes this scan
         report = render_report(self.store.db, scan, metrics, self.settings.reports_dir)
         now = utcnow()
         with self.store.write() as db:
@@ -210,23 +212,13 @@ class Pipeline:
                 " DO UPDATE SET path = excluded.path, created_at = excluded.created_at",
                 [self.scan_id, str(report), now],
             )
-            db.execute(
-                "INSERT INTO score_history (scan_id, domain, score, platforms, created_at)"
-                " VALUES (?, ?, ?, ?, ?) ON CONFLICT (scan_id) DO UPDATE SET score = excluded.score,"
-                " platforms = excluded.platforms",
-                [self.scan_id, self.scan["domain"], overall, json.dumps([s.to_json() for s in scores]), now],
-            )
             if status != "failed" and understand.site_of(self)["tier"] in PAID_TIERS:
                 freeze_competitors(db, self.scan["site_id"], [c["name"] for c in metrics["competitors"]])
+        render_index(self.store.db, self.settings.reports_dir)
         return {"status": status, "score": overall, "report": str(report), "error": error}
 
     def metrics(self) -> dict[str, Any]:
-        scan_settings = {"weights": self.settings.weights} | self.scan_settings
-        metrics = scan_metrics(self.store.db, self.scan_id, scan_settings, self.scan["domain"], tracked_names(self))
-        scan = get_scan(self.store.db, self.scan_id) or self.scan
-        metrics["change"] = change_since_previous(self.store.db, scan, metrics["scores"])
-        metrics["cost"] = scan_cost(self.store.db, self.scan_id)
-        return metrics
+        return full_metrics(self.store.db, get_scan(self.store.db, self.scan_id) or self.scan)
 
     def _platform_errors(self) -> str:
         rows = self.store.db.query(

@@ -10,6 +10,9 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, select_autoescape
 from sqlite_utils import Database
 
+from outrank.charts import share_of_voice_chart, trend_chart
+from outrank.markdown import render_answer
+from outrank.mentions import Matcher
 from outrank.scoring import PlatformScore
 
 SAFE_SCHEMES = ("http://", "https://")
@@ -86,8 +89,41 @@ def _profile(db: Database, scan_id: int) -> dict[str, Any] | None:
             "evidence": evidence}  # fmt: skip
 
 
-def render_report(db: Database, scan: dict[str, Any], metrics: dict[str, Any], reports_dir: Path) -> Path:
+def change_sentence(change: dict[str, Any] | None) -> str:
+    if not change:
+        return "This is the first scan of this domain."
+    direction = "up" if change["delta"] > 0 else "down" if change["delta"] < 0 else "unchanged"
+    moved = f"{direction} {abs(change['delta']):.0f} points" if change["delta"] else "unchanged"
+    verdict = f"a real change (p = {change['p_value']:.2f})" if change["significant"] else "within noise"
+    return f"Since scan {change['previous_scan_id']}: {moved}, {verdict}."
+
+
+def history(db: Database, domain: str) -> list[dict[str, Any]]:
+    """Every scored scan of the domain, oldest first: all of them, not a fixed window."""
+    return list(
+        db.query(
+            "SELECT scan_id, score, ci_low, ci_high, created_at FROM score_history WHERE domain = ?"
+            " ORDER BY created_at, scan_id",
+            [domain],
+        )
+    )
+
+
+def _rendered_answers(db: Database, scan: dict[str, Any], profile: dict[str, Any] | None) -> list[dict[str, Any]]:
+    business = profile["business"] if profile else {}
+    own = db.execute("SELECT aliases FROM sites WHERE id = ?", [scan["site_id"]]).fetchone()
+    aliases = list(business.get("aliases") or []) + json.loads(own[0] if own else "[]")
+    matcher = Matcher(scan["domain"], business.get("business_name"), aliases)
     answers = _answers(db, scan["id"])
+    for answer in answers:
+        text = answer["text"] or ""
+        answer["html"] = render_answer(text, matcher.spans(text))
+    return answers
+
+
+def render_report(db: Database, scan: dict[str, Any], metrics: dict[str, Any], reports_dir: Path) -> Path:
+    profile = _profile(db, scan["id"])
+    answers = _rendered_answers(db, scan, profile)
     scores: list[PlatformScore] = metrics["scores"]
     overall = metrics["overall"]
     last_errors = {a["platform"]: a["error"] for a in answers if a["status"] == "error"}
@@ -98,18 +134,20 @@ def render_report(db: Database, scan: dict[str, Any], metrics: dict[str, Any], r
         .render(
             scan=scan,
             overall=overall,
-            change=metrics.get("change"),
+            change_sentence=change_sentence(metrics.get("change")),
             cost=metrics.get("cost"),
             summary=summary_sentence(scan["domain"], overall["score"], scores),
             scores=[s.to_json() | {"error": last_errors.get(s.platform)} for s in scores],
             questions=_question_grid(answers, [s.platform for s in scores]),
-            competitors=metrics["competitors"][:15],
+            competitors=metrics["competitors"],
+            sov_chart=share_of_voice_chart(overall["share_of_voice"], scan["domain"], metrics["competitors"]),
+            trend=trend_chart(history(db, scan["domain"])),
             citations=metrics["citations"],
             answers=answers,
             samples=settings.get("samples"),
             system_prompt=settings.get("system_prompt", "neutral"),
             weights=", ".join(f"{p} {w:g}" for p, w in settings.get("weights", {}).items()),
-            profile=_profile(db, scan["id"]),
+            profile=profile,
             pages=list(db.query("SELECT url, kind, word_count FROM pages WHERE scan_id = ? ORDER BY id", [scan["id"]])),
             skipped=list(db.query("SELECT url, reason FROM crawl_skips WHERE scan_id = ? ORDER BY id", [scan["id"]])),
             readiness=list(
@@ -123,3 +161,44 @@ def render_report(db: Database, scan: dict[str, Any], metrics: dict[str, Any], r
     tmp.write_text(html, encoding="utf-8")
     tmp.replace(path)
     return path
+
+
+def save_history(db: Database, scan: dict[str, Any], metrics: dict[str, Any], now: str) -> None:
+    """One trend point per scored scan (a failed scan has no score to plot)."""
+    overall = metrics["overall"]
+    if overall["score"] is None:
+        db.execute("DELETE FROM score_history WHERE scan_id = ?", [scan["id"]])
+        return
+    platforms = json.dumps([s.to_json() for s in metrics["scores"]])
+    db.execute(
+        "INSERT INTO score_history (scan_id, domain, score, ci_low, ci_high, overall, platforms, created_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (scan_id) DO UPDATE SET score = excluded.score,"
+        " ci_low = excluded.ci_low, ci_high = excluded.ci_high, overall = excluded.overall,"
+        " platforms = excluded.platforms",
+        [scan["id"], scan["domain"], overall["score"], overall["ci_low"], overall["ci_high"],
+         json.dumps(overall), platforms, scan.get("created_at") or now],
+    )  # fmt: skip
+
+
+def render_index(db: Database, reports_dir: Path) -> Path:
+    """reports/index.html: every domain's latest report, with its score trend."""
+    rows = list(
+        db.query(
+            "SELECT h.domain, h.scan_id, h.score, h.ci_low, h.ci_high, h.created_at, r.path FROM score_history h"
+            " JOIN reports r ON r.scan_id = h.scan_id WHERE h.scan_id = (SELECT MAX(h2.scan_id) FROM score_history h2"
+            " WHERE h2.domain = h.domain) ORDER BY h.domain"
+        )
+    )
+    sites = []
+    for row in rows:
+        path = Path(row["path"])
+        link = f"{path.parent.name}/{path.name}"
+        trend = trend_chart(history(db, row["domain"]), width=160, height=40)
+        sites.append(row | {"link": link, "trend": trend})
+    html = environment().get_template("index.html.j2").render(sites=sites)
+    index = reports_dir / "index.html"
+    reports_dir.mkdir(parents=True, exist_ok=True)
+    partial = index.with_suffix(".tmp")
+    partial.write_text(html, encoding="utf-8")
+    partial.replace(index)
+    return index

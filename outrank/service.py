@@ -9,14 +9,13 @@ from typing import Any
 
 from outrank import PLATFORMS
 from outrank.config import KEY_ENV_VARS, Settings, missing_keys_message
-from outrank.costs import scan_cost
 from outrank.engine.lease import lease_is_free
 from outrank.errors import BadInput, OutrankError, ScanBusy, ScanNotFound
+from outrank.exports import full_metrics
 from outrank.pipeline import Events, Pipeline
 from outrank.providers import Provider, build_provider
-from outrank.scoring import change_since_previous, scan_metrics
 from outrank.site.target import Target, check_target_allowed, parse_target
-from outrank.store.db import Store
+from outrank.store.db import Store, utcnow
 from outrank.store.scans import (
     FINISHED,
     create_scan,
@@ -218,13 +217,8 @@ def scan_summary(store: Store, scan_id: int) -> dict[str, Any]:
     scan = get_scan(store.db, scan_id)
     if scan is None:
         raise ScanNotFound(f"no scan with id {scan_id}")
-    settings = json.loads(scan["settings"])
-    tracked = [
-        r[0] for r in store.db.execute("SELECT name FROM tracked_competitors WHERE site_id = ?", [scan["site_id"]])
-    ]
-    metrics = scan_metrics(store.db, scan_id, settings, scan["domain"], tracked)
-    change = change_since_previous(store.db, scan, metrics["scores"])
-    cost = scan_cost(store.db, scan_id)
+    metrics = full_metrics(store.db, scan)
+    change, cost = metrics["change"], metrics["cost"]
     report = store.db.execute("SELECT path FROM reports WHERE scan_id = ?", [scan_id]).fetchone()
     place = store.db.execute(
         "SELECT country, region, city, location_confidence FROM site_profiles WHERE scan_id = ?", [scan_id]
@@ -301,3 +295,65 @@ def run_details(settings: Settings, scan_id: int) -> dict[str, Any]:
             step["attempt_log"] = json.loads(step["attempt_log"])
         public = {k: v for k, v in scan.items() if k not in ("settings",)}
         return public | {"settings": json.loads(scan["settings"]), "steps": steps}
+
+
+def _resolve_scan(store: Store, ref: str) -> dict[str, Any]:
+    """A scan id, or a domain (its latest finished scan)."""
+    if ref.strip().isdigit():
+        scan = get_scan(store.db, int(ref))
+        if scan is None:
+            raise ScanNotFound(f"no scan with id {ref}")
+        return scan
+    domain = parse_target(ref).domain
+    row = store.db.execute(
+        "SELECT id FROM scans WHERE domain = ? AND status IN ('complete', 'partial') ORDER BY id DESC LIMIT 1",
+        [domain],
+    ).fetchone()
+    if row is None:
+        raise ScanNotFound(f"no finished scan of {domain}")
+    return get_scan(store.db, row[0]) or {}
+
+
+@contextmanager
+def _existing_store(settings: Settings) -> Iterator[Store]:
+    if not settings.db_path.exists():
+        raise ScanNotFound(f"no scans yet (no database at {settings.db_path})")
+    store = open_store(settings)
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+def rerender_report(settings: Settings, ref: str) -> dict[str, Any]:
+    """Render a scan's report again from stored results (and the reports index); nothing is called."""
+    from outrank.report import render_index, render_report
+
+    with _existing_store(settings) as store:
+        scan = _resolve_scan(store, ref)
+        path = render_report(store.db, scan, full_metrics(store.db, scan), settings.reports_dir)
+        with store.write() as db:
+            db.execute(
+                "INSERT INTO reports (scan_id, path, created_at) VALUES (?, ?, ?) ON CONFLICT (scan_id)"
+                " DO UPDATE SET path = excluded.path, created_at = excluded.created_at",
+                [scan["id"], str(path), utcnow()],
+            )
+        index = render_index(store.db, settings.reports_dir)
+    return {"scan_id": scan["id"], "domain": scan["domain"], "report": str(path), "index": str(index)}
+
+
+def export(settings: Settings, ref: str, fmt: str) -> str:
+    from outrank.exports import export_scan
+
+    if fmt not in ("json", "csv", "md"):
+        raise BadInput(f"unknown format {fmt!r}; use json, csv or md")
+    with _existing_store(settings) as store:
+        scan = _resolve_scan(store, ref)
+        return export_scan(store, scan, scan_summary(store, scan["id"]), fmt)
+
+
+def diff(settings: Settings, first: str, second: str) -> dict[str, Any]:
+    from outrank.exports import diff_scans
+
+    with _existing_store(settings) as store:
+        return diff_scans(store.db, _resolve_scan(store, first), _resolve_scan(store, second))

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from outrank.config import Settings
+from outrank.report import change_sentence
 
 HEADER_UNSAFE = re.compile(r"[\r\n\x00-\x1f\x7f]+")
 ATTACH_LIMIT = 5_000_000
@@ -29,15 +30,6 @@ def _envelope(settings: Settings, recipient: str, subject: str) -> EmailMessage:
     message["To"] = header_safe(recipient)
     message["Message-ID"] = make_msgid(domain="outrank.local")
     return message
-
-
-def change_sentence(change: dict[str, Any] | None) -> str:
-    if not change:
-        return "This is the first scan of this domain."
-    direction = "up" if change["delta"] > 0 else "down" if change["delta"] < 0 else "unchanged"
-    if change["significant"]:
-        return f"Since scan {change['previous_scan_id']}: {direction} {abs(change['delta']):.0f} points, a real change (p = {change['p_value']:.2f})."  # noqa: E501
-    return f"Since scan {change['previous_scan_id']}: {direction} {abs(change['delta']):.0f} points, within noise."
 
 
 def insights(metrics: dict[str, Any], readiness_failures: list[str]) -> list[str]:
