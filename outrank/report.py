@@ -148,7 +148,9 @@ def render_report(db: Database, scan: dict[str, Any], metrics: dict[str, Any], r
             system_prompt=settings.get("system_prompt", "neutral"),
             weights=", ".join(f"{p} {w:g}" for p, w in settings.get("weights", {}).items()),
             profile=profile,
-            pages=list(db.query("SELECT url, kind, word_count FROM pages WHERE scan_id = ? ORDER BY id", [scan["id"]])),
+            pages=list(
+                db.query("SELECT url, title, kind, word_count FROM pages WHERE scan_id = ? ORDER BY id", [scan["id"]])
+            ),
             skipped=list(db.query("SELECT url, reason FROM crawl_skips WHERE scan_id = ? ORDER BY id", [scan["id"]])),
             readiness=list(
                 db.query("SELECT * FROM readiness_checks WHERE scan_id = ? ORDER BY position", [scan["id"]])

@@ -110,7 +110,9 @@ def overall_score(scores: list[PlatformScore], weights: dict[str, float]) -> Rat
 
 
 def scan_platform_scores(db: Database, scan_id: int, settings: dict[str, Any]) -> list[PlatformScore]:
-    return platform_scores(answer_rows(db, scan_id), settings["platforms"], settings.get("coverage_threshold", 0.7))
+    return platform_scores(
+        answer_rows(db, scan_id), settings.get("platforms", []), settings.get("coverage_threshold", 0.7)
+    )
 
 
 def scan_metrics(
