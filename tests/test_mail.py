@@ -23,7 +23,7 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from outrank.config import load_settings
-from outrank.demo.simulator import SimulatorServer
+from outrank.demo.simulator import Fault, SimulatorServer
 from outrank.demo.site_server import SiteServer
 from outrank.mail.compose import completion_message, header_safe
 from outrank.mail.outbox import enqueue, flush
@@ -156,3 +156,36 @@ def test_headers_cannot_be_injected_through_names_or_domains(tmp_path: Path) -> 
     message = completion_message(settings, scan, metrics, report, [], "owner@example.com\nCc: other@example.com")
     raw = message.as_bytes().split(b"\n\n", 1)[0].decode()
     assert "\nBcc:" not in raw and "\nCc:" not in raw and raw.count("Subject:") == 1
+
+
+def test_a_failed_scan_emails_its_subscriber_what_failed(
+    providers_env: SimulatorServer, site: SiteServer, smtp: tuple[Inbox, Controller]
+) -> None:
+    inbox, _ = smtp
+    for platform in ("chatgpt", "claude", "gemini", "perplexity"):
+        providers_env.state.faults.append(Fault(platform, status=503, times=-1))
+    result = run_cli("scan", site.url, "--json", "--samples", "1", "--email", "owner@harbour.example")
+    assert result.returncode == 1 and json.loads(result.stdout)["status"] == "failed"
+    assert [m["Subject"] for m in inbox.messages] == [f"AI visibility scan of {site.url.split('//')[1]} did not finish"]
+    body = inbox.messages[0].get_content()
+    assert "What failed: no platform answered enough questions" in body and "outrank resume" in body
+    assert db_rows("SELECT kind, status FROM outbox") == [("failure", "sent")]
+
+
+def test_admin_alerts_go_to_the_admin_once(smtp: tuple[Inbox, Controller], monkeypatch: pytest.MonkeyPatch) -> None:
+    from outrank.mail.notify import queue_admin_alert
+
+    inbox, _ = smtp
+    store = Store(load_settings().db_path)
+    assert queue_admin_alert(store, load_settings(), key="x", subject="s", lines=["l"]) is None  # no admin set
+    monkeypatch.setenv("OUTRANK_ADMIN_EMAIL", "ops@outrank.test")
+    settings = load_settings()
+    for _ in range(2):
+        sent = queue_admin_alert(
+            store, settings, key="failure-rate:2026-12-03", subject="3 of 4 scans failed", lines=["a"]
+        )
+        assert sent is not None and sent["status"] == "sent"
+    store.close()
+    assert [(m["To"], m["Subject"]) for m in inbox.messages] == [
+        ("ops@outrank.test", "[outrank admin] 3 of 4 scans failed")
+    ]

@@ -46,7 +46,7 @@ def test_blank_database_gets_the_full_schema_and_pragmas(tmp_path: Path) -> None
     assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
     assert db.execute("PRAGMA busy_timeout").fetchone()[0] == 30_000
-    assert [m.name for m in migrations.applied(db)] == ["m001_initial", "m002_site_understanding", "m003_measurement"]
+    assert [m.name for m in migrations.applied(db)] == ["m001_initial", "m002_site_understanding", "m003_measurement", "m004_outbox_states"]
     store.close()
 
 
@@ -55,7 +55,7 @@ def test_rerun_applies_nothing_twice(tmp_path: Path) -> None:
     Store(path).close()
     db = connect(path)
     migrate(db, path)
-    assert db.execute("SELECT count(*) FROM _sqlite_migrations").fetchone()[0] == 3
+    assert db.execute("SELECT count(*) FROM _sqlite_migrations").fetchone()[0] == 4
     assert migrations.pending(db) == []
 
 
