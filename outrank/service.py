@@ -357,3 +357,14 @@ def diff(settings: Settings, first: str, second: str) -> dict[str, Any]:
 
     with _existing_store(settings) as store:
         return diff_scans(store.db, _resolve_scan(store, first), _resolve_scan(store, second))
+
+
+def retry_scan(settings: Settings, scan_id: int, steps: list[str], events: Events | None = None) -> dict[str, Any]:
+    """An admin retry: forget the chosen steps' checkpoints (and their dependants' final steps), then resume."""
+    with existing_scan(settings, scan_id) as (store, _scan), store.write() as db:
+        for step in steps:
+            db.execute("DELETE FROM steps WHERE scan_id = ? AND (key = ? OR key LIKE ?)", [scan_id, step, f"{step}:%"])
+        if steps:
+            db.execute("DELETE FROM steps WHERE scan_id = ? AND key IN ('finalize', 'notify')", [scan_id])
+        db.execute("UPDATE scans SET cancel_requested = 0 WHERE id = ?", [scan_id])
+    return resume_scan(settings, scan_id, events=events)

@@ -46,7 +46,12 @@ def test_blank_database_gets_the_full_schema_and_pragmas(tmp_path: Path) -> None
     assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
     assert db.execute("PRAGMA busy_timeout").fetchone()[0] == 30_000
-    assert [m.name for m in migrations.applied(db)] == ["m001_initial", "m002_site_understanding", "m003_measurement", "m004_outbox_states"]
+    assert [m.name for m in migrations.applied(db)] == [
+        "m001_initial",
+        "m002_site_understanding",
+        "m003_measurement",
+        "m004_outbox_states",
+    ]
     store.close()
 
 

@@ -14,6 +14,7 @@ from outrank.cli import render
 from outrank.cli.common import EXIT_FOR_STATUS, JsonOpt, ScanOptions, cli_errors, settings_from_env, show
 from outrank.cli.mail import outbox_app
 from outrank.cli.reports import register as register_report_commands
+from outrank.cli.schedules import register as register_schedule_commands
 from outrank.cli.subscribers import competitors_app, questions_app, site_app
 
 app = typer.Typer(
@@ -29,6 +30,7 @@ app.add_typer(questions_app, name="questions")
 app.add_typer(competitors_app, name="competitors")
 app.add_typer(outbox_app, name="outbox")
 register_report_commands(app)
+register_schedule_commands(app)
 
 
 def _finish(summary: dict[str, Any], as_json: bool) -> None:

@@ -335,3 +335,49 @@ ALTER TABLE score_history ADD COLUMN overall TEXT NOT NULL DEFAULT '{}';
 @migrations()
 def m004_outbox_states(db: Database) -> None:
     run_script(db, SCHEMA_V4)
+
+
+SCHEMA_V5 = """
+CREATE TABLE schedules (
+    id INTEGER PRIMARY KEY,
+    site_id INTEGER NOT NULL UNIQUE REFERENCES sites(id) ON DELETE CASCADE,
+    weekday INTEGER NOT NULL CHECK (weekday BETWEEN 0 AND 6),
+    hour INTEGER NOT NULL CHECK (hour BETWEEN 0 AND 23),
+    tz TEXT NOT NULL,
+    forced INTEGER NOT NULL DEFAULT 0,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+
+CREATE TABLE occurrences (
+    id INTEGER PRIMARY KEY,
+    site_id INTEGER NOT NULL REFERENCES sites(id) ON DELETE CASCADE,
+    local_date TEXT NOT NULL,
+    due_utc TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('queued', 'running', 'done', 'failed', 'missed')),
+    scan_id INTEGER REFERENCES scans(id) ON DELETE SET NULL,
+    dispatcher_id INTEGER,
+    created_at TEXT NOT NULL,
+    finished_at TEXT,
+    UNIQUE (site_id, local_date)
+);
+CREATE INDEX occurrences_status ON occurrences(status, due_utc);
+
+CREATE TABLE dispatcher_runs (
+    id INTEGER PRIMARY KEY,
+    host TEXT NOT NULL,
+    pid INTEGER NOT NULL,
+    now_utc TEXT NOT NULL,
+    started_at TEXT NOT NULL,
+    finished_at TEXT,
+    summary TEXT NOT NULL DEFAULT '{}'
+);
+
+ALTER TABLE scans ADD COLUMN auto_retries INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE scans ADD COLUMN last_auto_retry_at TEXT;
+"""
+
+
+@migrations()
+def m005_schedules(db: Database) -> None:
+    run_script(db, SCHEMA_V5)
