@@ -366,5 +366,6 @@ def retry_scan(settings: Settings, scan_id: int, steps: list[str], events: Event
             db.execute("DELETE FROM steps WHERE scan_id = ? AND (key = ? OR key LIKE ?)", [scan_id, step, f"{step}:%"])
         if steps:
             db.execute("DELETE FROM steps WHERE scan_id = ? AND key IN ('finalize', 'notify')", [scan_id])
+            db.execute("UPDATE scans SET status = 'queued' WHERE id = ? AND status = 'complete'", [scan_id])
         db.execute("UPDATE scans SET cancel_requested = 0 WHERE id = ?", [scan_id])
     return resume_scan(settings, scan_id, events=events)

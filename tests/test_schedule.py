@@ -212,3 +212,32 @@ def with_sql(statement: str) -> None:
 
     with sqlite3.connect(os.environ["OUTRANK_DB"]) as db:
         db.execute(statement)
+
+
+def test_cron_install_is_idempotent_and_keeps_other_lines(tmp_path: Any) -> None:
+    fake_bin = tmp_path / "bin"
+    fake_bin.mkdir()
+    table = tmp_path / "crontab.txt"
+    table.write_text("0 3 * * * /usr/bin/backup\n")
+    crontab = fake_bin / "crontab"  # the user's crontab is a boundary a test must not touch; this stands in for it
+    crontab.write_text(f'#!/bin/sh\nif [ "$1" = "-l" ]; then cat {table}; else cat > {table}; fi\n')
+    crontab.chmod(0o755)
+    env = {"PATH": f"{fake_bin}:{os.environ['PATH']}"}
+    for _ in range(2):
+        assert run_cli("cron", "install", env=env).returncode == 0
+    lines = table.read_text().splitlines()
+    assert lines[0] == "0 3 * * * /usr/bin/backup" and len(lines) == 2
+    assert lines[1].startswith("*/15 * * * * PATH=") and f"OUTRANK_DB={os.environ['OUTRANK_DB']}" in lines[1]
+    assert "dispatch-hourly" in lines[1] and lines[1].endswith("# outrank dispatch-hourly")
+    assert run_cli("cron", "show", env=env).stdout.strip() == lines[1]
+
+
+def test_retry_reruns_chosen_steps_and_status_shows_the_scan(providers_env: SimulatorServer, site: SiteServer) -> None:
+    scan = cli_json("scan", site.url, "--samples", "1", "--platforms", "chatgpt")
+    structured = providers_env.state.count(kind="structured")
+    retried = cli_json("retry", str(scan["scan_id"]), "--steps", "analyze")
+    assert retried["status"] == "complete" and providers_env.state.count(kind="structured") == structured + 1
+    assert providers_env.state.count(kind="ask") == 7  # the answers were kept
+    people = run_cli("status", env={"COLUMNS": "200"})
+    assert people.returncode == 0 and site.url.split("//")[1] in people.stdout and "complete" in people.stdout
+    assert run_cli("retry", "99").returncode == 2
