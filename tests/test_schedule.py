@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from outrank.demo.simulator import SimulatorServer
+from outrank.demo.simulator import Fault, SimulatorServer
 from outrank.demo.site_server import SiteServer
 from outrank.schedule import Weekly, iso_z, parse_instant
 from tests.conftest import db_rows, run_cli
@@ -195,7 +195,7 @@ def test_a_stuck_scan_fails_with_its_stage_and_gets_one_retry_a_day(
     first = cli_json("dispatch-hourly", "--now", "2026-03-08T12:00:00Z", "--stagger", "0", env={"OUTRANK_SAMPLES": "1"})
     assert (first["stuck"], first["retried"], first["completed"]) == (1, 1, 1)  # the first retry is allowed
     with_sql(
-        "UPDATE scans SET status = 'running', started_at = '2026-03-08T12:00:00Z',"
+        "UPDATE scans SET status = 'running', current_step = 'query', started_at = '2026-03-08T12:00:00Z',"
         f" lease_owner = '{os.uname().nodename}:{os.getpid()}', lease_expires_at = '2999-01-01T00:00:00Z'"
     )
     with_sql("UPDATE occurrences SET status = 'running'")
@@ -241,3 +241,21 @@ def test_retry_reruns_chosen_steps_and_status_shows_the_scan(providers_env: Simu
     people = run_cli("status", env={"COLUMNS": "200"})
     assert people.returncode == 0 and site.url.split("//")[1] in people.stdout and "complete" in people.stdout
     assert run_cli("retry", "99").returncode == 2
+
+
+def test_backfill_runs_a_missed_week_and_a_bad_day_alerts_the_admin(
+    providers_env: SimulatorServer, site: SiteServer
+) -> None:
+    subscribe(site.url)
+    env = {"OUTRANK_SAMPLES": "1", "OUTRANK_ADMIN_EMAIL": "ops@outrank.test"}
+    for platform in ("chatgpt", "claude", "gemini", "perplexity"):
+        providers_env.state.faults.append(Fault(platform, status=503, times=-1))
+    late = cli_json("dispatch-hourly", "--now", "2026-03-11T09:00:00Z", "--stagger", "0", env=env)
+    assert (late["enqueued"], late["missed"], late["completed"]) == (0, 1, 0)
+    assert [m["local_date"] for m in cli_json("status")["missed"]] == ["2026-03-08"]
+    forced = cli_json("dispatch-hourly", "--now", "2026-03-11T09:15:00Z", "--stagger", "0", "--backfill", env=env)
+    assert (forced["enqueued"], forced["failed"]) == (1, 1)  # every platform is down: the scan fails...
+    assert forced["alert"] is not None and forced["alert"]["recipient"] == "ops@outrank.test"  # ...and ops hear of it
+    kinds = db_rows("SELECT kind, recipient FROM outbox ORDER BY id")
+    assert kinds == [("failure", "owner@harbour.example"), ("admin", "ops@outrank.test")]
+    assert db_rows("SELECT status FROM occurrences") == [("failed",)]

@@ -51,6 +51,7 @@ def test_blank_database_gets_the_full_schema_and_pragmas(tmp_path: Path) -> None
         "m002_site_understanding",
         "m003_measurement",
         "m004_outbox_states",
+        "m005_schedules",
     ]
     store.close()
 
@@ -60,7 +61,7 @@ def test_rerun_applies_nothing_twice(tmp_path: Path) -> None:
     Store(path).close()
     db = connect(path)
     migrate(db, path)
-    assert db.execute("SELECT count(*) FROM _sqlite_migrations").fetchone()[0] == 4
+    assert db.execute("SELECT count(*) FROM _sqlite_migrations").fetchone()[0] == 5
     assert migrations.pending(db) == []
 
 
