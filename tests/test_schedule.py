@@ -259,3 +259,16 @@ def test_backfill_runs_a_missed_week_and_a_bad_day_alerts_the_admin(
     kinds = db_rows("SELECT kind, recipient FROM outbox ORDER BY id")
     assert kinds == [("failure", "owner@harbour.example"), ("admin", "ops@outrank.test")]
     assert db_rows("SELECT status FROM occurrences") == [("failed",)]
+
+
+def test_status_watch_refreshes_until_interrupted(providers_env: SimulatorServer, site: SiteServer) -> None:
+    subscribe(site.url)
+    env = os.environ | {"COLUMNS": "160"}
+    watcher = subprocess.Popen(
+        [sys.executable, "-m", "outrank", "status", "--watch"], env=env, stdout=subprocess.PIPE, text=True
+    )
+    time.sleep(3)
+    watcher.send_signal(signal.SIGINT)
+    out, _ = watcher.communicate(timeout=30)
+    assert watcher.returncode == 0
+    assert "upcoming" in out and site.url.split("//")[1] in out
