@@ -29,8 +29,6 @@ app.add_typer(site_app, name="site")
 app.add_typer(questions_app, name="questions")
 app.add_typer(competitors_app, name="competitors")
 app.add_typer(outbox_app, name="outbox")
-register_report_commands(app)
-register_schedule_commands(app)
 
 
 def _finish(summary: dict[str, Any], as_json: bool) -> None:
@@ -173,6 +171,11 @@ def main(
     ] = False,
 ) -> None:
     """outrank: AI visibility scans you can trust, on your own machine."""
+
+
+# Registered after the scan commands above, so `--help` lists those first.
+register_report_commands(app)
+register_schedule_commands(app)
 
 
 def run() -> None:
