@@ -165,10 +165,17 @@ class _Handler(QuietHandler):
             self._send(404, {"error": {"message": f"no route {route}"}})
             return
         self.server.state.enter(platform)
+        self.in_flight_as: str | None = platform
         try:
             self._serve(platform, model, body)
         finally:
+            self._leave()
+
+    def _leave(self) -> None:
+        # Counted out before the reply is written: once the client has it, it may send its next call.
+        if platform := getattr(self, "in_flight_as", None):
             self.server.state.leave(platform)
+            self.in_flight_as = None
 
     def _serve(self, platform: str, model: str, body: dict[str, Any]) -> None:
         state = self.server.state
@@ -219,6 +226,7 @@ class _Handler(QuietHandler):
         self._send(status, payload, headers)
 
     def _send(self, status: int, payload: dict[str, Any], headers: dict[str, str] | None = None) -> None:
+        self._leave()
         self.send_body(status, json.dumps(payload).encode(), "application/json", headers)
 
 

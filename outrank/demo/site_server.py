@@ -21,9 +21,10 @@ class _SiteHandler(QuietHandler):
         try:
             if self.server.delay:
                 time.sleep(self.server.delay)
-            self._serve(path)
         finally:
+            # Counted out before the reply is written: once the client has it, it may send the next request.
             self.server.leave()
+        self._serve(path)
 
     def _serve(self, path: str) -> None:
         if path in self.server.routes:
