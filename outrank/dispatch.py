@@ -131,6 +131,29 @@ class Dispatcher:
                 self._requeue(row["occurrence_id"], "resumed")
             elif row["started_at"] and self._started(row) < self.options.now - self.options.stuck_after:
                 self._fail_stuck(row)
+        self._retry_failed()
+
+    def _retry_failed(self) -> None:
+        """A scheduled scan that failed after its own retries gets one more go per 24 h (its email says so)."""
+        rows = self.store.db.query(
+            "SELECT o.id AS occurrence_id, s.id, s.last_auto_retry_at FROM occurrences o JOIN scans s"
+            " ON s.id = o.scan_id WHERE o.status = 'failed' AND s.status = 'failed'"
+        )
+        for row in list(rows):
+            if self._may_retry(row["last_auto_retry_at"]):
+                self._count_retry(row["id"])
+                self._requeue(row["occurrence_id"], "retried")
+
+    def _may_retry(self, last: str | None) -> bool:
+        # At most one automatic retry per 24 h; a scan never retried before always gets its first one.
+        return last is None or _instant(last) <= self.options.now - timedelta(hours=24)
+
+    def _count_retry(self, scan_id: int) -> None:
+        with self.store.write() as db:
+            db.execute(
+                "UPDATE scans SET auto_retries = auto_retries + 1, last_auto_retry_at = ? WHERE id = ?",
+                [iso_z(self.options.now), scan_id],
+            )
 
     def _started(self, row: dict[str, Any]) -> datetime:
         return _instant(str(row["started_at"]))
@@ -157,14 +180,8 @@ class Dispatcher:
                 "UPDATE occurrences SET status = 'failed', finished_at = ? WHERE id = ?", [now, row["occurrence_id"]]
             )
         self.counts["stuck"] += 1
-        last = row["last_auto_retry_at"]
-        # At most one automatic retry per 24 h; a scan never retried before always gets its first one.
-        if last is None or _instant(last) <= self.options.now - timedelta(hours=24):
-            with self.store.write() as db:
-                db.execute(
-                    "UPDATE scans SET auto_retries = auto_retries + 1, last_auto_retry_at = ? WHERE id = ?",
-                    [now, row["id"]],
-                )
+        if self._may_retry(row["last_auto_retry_at"]):
+            self._count_retry(row["id"])
             self._requeue(row["occurrence_id"], "retried")
 
     # -- running ------------------------------------------------------------------------------------------

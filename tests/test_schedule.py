@@ -259,6 +259,13 @@ def test_backfill_runs_a_missed_week_and_a_bad_day_alerts_the_admin(
     kinds = db_rows("SELECT kind, recipient FROM outbox ORDER BY id")
     assert kinds == [("failure", "owner@harbour.example"), ("admin", "ops@outrank.test")]
     assert db_rows("SELECT status FROM occurrences") == [("failed",)]
+    assert "retried automatically by the next dispatch" in db_rows("SELECT message FROM outbox WHERE id = 1")[0][0]
+    providers_env.state.faults.clear()  # the platforms recover; the next dispatch keeps the email's promise
+    healed = cli_json("dispatch-hourly", "--now", "2026-03-11T10:00:00Z", "--stagger", "0", env=env)
+    assert (healed["retried"], healed["completed"]) == (1, 1)
+    again = cli_json("dispatch-hourly", "--now", "2026-03-11T10:15:00Z", "--stagger", "0", env=env)
+    assert (again["retried"], again["completed"]) == (0, 0)
+    assert db_rows("SELECT status FROM occurrences") == [("done",)] and db_rows("SELECT count(*) FROM scans") == [(1,)]
 
 
 def test_status_watch_refreshes_until_interrupted(providers_env: SimulatorServer, site: SiteServer) -> None:

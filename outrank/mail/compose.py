@@ -106,7 +106,7 @@ def completion_message(
 def failure_message(settings: Settings, scan: dict[str, Any], error: str, recipient: str) -> EmailMessage:
     message = _envelope(settings, recipient, f"AI visibility scan of {scan['domain']} did not finish")
     retry = (
-        "It will be retried automatically at the next scheduled dispatch."
+        "It will be retried automatically by the next dispatch (at most once a day)."
         if scan.get("trigger") == "scheduled"
         else f"It can be continued from where it stopped with: outrank resume {scan['id']}"
     )
