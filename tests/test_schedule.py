@@ -95,6 +95,8 @@ def test_dry_run_shows_due_late_and_missed_without_writing(providers_env: Simula
     }
     late = cli_json("dispatch-hourly", "--dry-run", "--now", "2026-03-08T10:18:00Z")  # the dispatcher missed 78 minutes
     assert [d["local_date"] for d in late["due"]] == ["2026-03-08"]
+    strict = cli_json("dispatch-hourly", "--dry-run", "--now", "2026-03-08T10:18:00Z", "--grace-hours", "1")
+    assert strict["due"] == [] and [m["local_date"] for m in strict["missed"]] == ["2026-03-08"]
     asleep = cli_json("dispatch-hourly", "--dry-run", "--now", "2026-03-11T09:00:00Z")  # and 3 days
     assert asleep["due"] == [] and [m["local_date"] for m in asleep["missed"]] == ["2026-03-08"]
     early = cli_json("dispatch-hourly", "--dry-run", "--now", "2026-03-08T08:59:00Z")

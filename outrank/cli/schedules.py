@@ -113,14 +113,20 @@ def dispatch_hourly(
         bool, typer.Option("--backfill", help="Also run occurrences older than the grace window.")
     ] = False,
     stagger: Annotated[float, typer.Option(min=0, help="Seconds between scan starts.")] = 5.0,
+    grace_hours: Annotated[float, typer.Option(min=0, max=144, help="Run occurrences missed by up to this.")] = 24,
+    stuck_minutes: Annotated[float, typer.Option(min=1, help="Fail a scan that has run this long.")] = 120,
     as_json: JsonOpt = False,
 ) -> None:
     """Queue every weekly scan that is due, run them, heal stuck ones and flush the outbox (cron: every 15 min)."""
+    from datetime import timedelta
+
     from outrank.dispatch import DispatchOptions
     from outrank.dispatch import dispatch_hourly as run
 
-    options = DispatchOptions(now=_now(now), dry_run=dry_run, max_concurrent=max_concurrent, backfill=backfill,
-                              stagger=stagger)  # fmt: skip
+    options = DispatchOptions(
+        now=_now(now), dry_run=dry_run, max_concurrent=max_concurrent, backfill=backfill, stagger=stagger,
+        grace=timedelta(hours=grace_hours), stuck_after=timedelta(minutes=stuck_minutes),
+    )  # fmt: skip
     result = run(settings_from_env(), options)
     show(result, as_json, _print_dispatch)
 
