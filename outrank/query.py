@@ -4,7 +4,6 @@ never counted as "not mentioned"."""
 
 from __future__ import annotations
 
-import json
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ from outrank.providers import Answer, Location
 from outrank.providers.base import SYSTEM_PROMPTS
 from outrank.store.db import utcnow
 from outrank.store.scans import cancel_requested, update_scan
+from outrank.subscribers import business_matcher
 
 if TYPE_CHECKING:
     from outrank.pipeline import Pipeline
@@ -59,11 +59,7 @@ def calls(pipeline: Pipeline) -> list[Call]:
 
 
 def matcher_for(pipeline: Pipeline, business: dict[str, Any]) -> Matcher:
-    site_aliases = pipeline.store.db.execute(
-        "SELECT aliases FROM sites WHERE id = ?", [pipeline.scan["site_id"]]
-    ).fetchone()
-    aliases = list(business.get("aliases") or []) + json.loads(site_aliases[0] if site_aliases else "[]")
-    return Matcher(pipeline.scan["domain"], business.get("business_name"), aliases)
+    return business_matcher(pipeline.store.db, pipeline.scan["site_id"], pipeline.scan["domain"], business)
 
 
 def run_queries(pipeline: Pipeline, profile: dict[str, Any]) -> bool:

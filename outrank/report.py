@@ -12,8 +12,8 @@ from sqlite_utils import Database
 
 from outrank.charts import share_of_voice_chart, trend_chart
 from outrank.markdown import render_answer
-from outrank.mentions import Matcher
 from outrank.scoring import PlatformScore
+from outrank.subscribers import business_matcher
 
 SAFE_SCHEMES = ("http://", "https://")
 
@@ -110,10 +110,7 @@ def history(db: Database, domain: str) -> list[dict[str, Any]]:
 
 
 def _rendered_answers(db: Database, scan: dict[str, Any], profile: dict[str, Any] | None) -> list[dict[str, Any]]:
-    business = profile["business"] if profile else {}
-    own = db.execute("SELECT aliases FROM sites WHERE id = ?", [scan["site_id"]]).fetchone()
-    aliases = list(business.get("aliases") or []) + json.loads(own[0] if own else "[]")
-    matcher = Matcher(scan["domain"], business.get("business_name"), aliases)
+    matcher = business_matcher(db, scan["site_id"], scan["domain"], profile["business"] if profile else None)
     answers = _answers(db, scan["id"])
     for answer in answers:
         text = answer["text"] or ""

@@ -146,16 +146,22 @@ def _clean_question(text: str, category: str) -> tuple[str, str]:
     return cleaned, category
 
 
+def business_matcher(db: Database, site_id: int, domain: str, business: dict[str, Any] | None) -> Matcher:
+    """The business's names: its analysis's name and aliases, plus the aliases set on the site."""
+    own = db.execute("SELECT aliases FROM sites WHERE id = ?", [site_id]).fetchone()
+    business = business or {}
+    aliases = list(business.get("aliases") or []) + json.loads(own[0] if own else "[]")
+    return Matcher(domain, business.get("business_name"), aliases)
+
+
 def site_matcher(db: Database, site: dict[str, Any]) -> Matcher:
     """The site's names as its latest analysis and its own aliases give them."""
     row = db.execute(
-        "SELECT p.business_name, p.analysis FROM site_profiles p JOIN scans s ON s.id = p.scan_id"
+        "SELECT p.analysis FROM site_profiles p JOIN scans s ON s.id = p.scan_id"
         " WHERE s.site_id = ? ORDER BY p.scan_id DESC LIMIT 1",
         [site["id"]],
     ).fetchone()
-    own = db.execute("SELECT aliases FROM sites WHERE id = ?", [site["id"]]).fetchone()
-    aliases = (json.loads(row[1]).get("aliases", []) if row else []) + json.loads(own[0] if own else "[]")
-    return Matcher(site["domain"], row[0] if row else None, aliases)
+    return business_matcher(db, site["id"], site["domain"], json.loads(row[0]) if row else None)
 
 
 def question_kind(text: str, matcher: Matcher) -> str:
