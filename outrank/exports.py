@@ -12,7 +12,7 @@ from sqlite_utils import Database
 
 from outrank.costs import scan_cost
 from outrank.errors import BadInput
-from outrank.scoring import change_since_previous, scan_metrics
+from outrank.scoring import change_since_previous, citations_by_response, scan_metrics
 from outrank.store.db import Store
 
 CSV_COLUMNS = (
@@ -40,9 +40,10 @@ def answer_rows(db: Database, scan_id: int) -> list[dict[str, Any]]:
             [scan_id],
         )
     )
+    cited = citations_by_response(db, scan_id)
     for row in rows:
         row["competitors"] = json.loads(row["competitors"] or "[]")
-        row["citations"] = [r[0] for r in db.execute("SELECT url FROM citations WHERE response_id = ?", [row["id"]])]
+        row["citations"] = [c["url"] for c in cited.get(row["id"], [])]
         row["mentioned"] = None if row["mentioned"] is None else bool(row["mentioned"])
         row["cited"] = None if row["cited"] is None else bool(row["cited"])
     return rows
@@ -140,6 +141,7 @@ def diff_scans(db: Database, first: dict[str, Any], second: dict[str, Any]) -> d
 
 def _cells(db: Database, scan_id: int) -> dict[tuple[str, str], dict[str, Any]]:
     cells: dict[tuple[str, str], dict[str, Any]] = {}
+    cited = citations_by_response(db, scan_id)
     for row in answer_rows(db, scan_id):
         if row["status"] != "ok":
             continue
@@ -149,7 +151,7 @@ def _cells(db: Database, scan_id: int) -> dict[tuple[str, str], dict[str, Any]]:
         cell["answered"] += 1
         cell["mentioned"] += int(bool(row["mentioned"]))
         cell["competitors"] |= set(row["competitors"])
-        cell["domains"] |= {url.split("/")[2] for url in row["citations"] if "//" in url}
+        cell["domains"] |= {c["domain"] for c in cited.get(row["id"], [])}
     return cells
 
 

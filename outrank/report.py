@@ -12,7 +12,7 @@ from sqlite_utils import Database
 
 from outrank.charts import share_of_voice_chart, trend_chart
 from outrank.markdown import render_answer
-from outrank.scoring import PlatformScore
+from outrank.scoring import PlatformScore, citations_by_response
 from outrank.subscribers import business_matcher
 
 SAFE_SCHEMES = ("http://", "https://")
@@ -42,10 +42,9 @@ def _answers(db: Database, scan_id: int) -> list[dict[str, Any]]:
             [scan_id],
         )
     )
+    cited = citations_by_response(db, scan_id)
     for row in rows:
-        row["citations"] = list(
-            db.query("SELECT url, domain, title FROM citations WHERE response_id = ? ORDER BY id", [row["id"]])
-        )
+        row["citations"] = cited.get(row["id"], [])
     return rows
 
 

@@ -77,6 +77,18 @@ def answer_rows(db: Database, scan_id: int) -> list[dict[str, Any]]:
     return rows
 
 
+def citations_by_response(db: Database, scan_id: int) -> dict[int, list[dict[str, Any]]]:
+    """Every citation of a scan's answers, in one query, keyed by answer."""
+    found: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for row in db.query(
+        "SELECT c.response_id, c.url, c.domain, c.title FROM citations c JOIN responses r ON r.id = c.response_id"
+        " WHERE r.scan_id = ? ORDER BY c.id",
+        [scan_id],
+    ):
+        found[row.pop("response_id")].append(row)
+    return found
+
+
 def platform_scores(rows: list[dict[str, Any]], platforms: list[str], threshold: float) -> list[PlatformScore]:
     scores = []
     for platform in platforms:
