@@ -98,6 +98,12 @@ class Settings:
     report_base_url: str | None = None  # link reports in emails instead of attaching them
     simulated: bool = False
 
+    def analyst_platform(self) -> str | None:
+        """The platform that runs the analysis: the configured analyst if it has a key, else the first that does."""
+        if self.analyst in self.platforms:
+            return self.analyst
+        return next((p for p in PLATFORMS if p in self.platforms), None)
+
     def with_overrides(self, **changes: object) -> Settings:
         return replace(self, **changes)  # type: ignore[arg-type]
 

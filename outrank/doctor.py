@@ -61,7 +61,7 @@ def estimate(settings: Settings) -> dict[str, Any]:
     prices = load_prices(settings.prices)
     platforms = list(settings.platforms)
     questions, samples = settings.question_count, settings.samples
-    analyst = settings.analyst if settings.analyst in platforms else platforms[0]
+    analyst = settings.analyst_platform() or platforms[0]
     extractor = settings.extractor or analyst
     answers = questions * samples * len(platforms)
     plan: dict[str, dict[str, int]] = {p: {"ask": questions * samples, "research": 1} for p in platforms}

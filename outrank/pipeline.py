@@ -31,7 +31,6 @@ from outrank.store.scans import cancel_requested, get_scan, update_scan
 from outrank.subscribers import PAID_TIERS, freeze_competitors
 
 Events = Callable[[str, dict[str, Any]], None]
-ANALYST_PREFERENCE = ("chatgpt", "claude", "gemini", "perplexity")
 
 
 class Pipeline:
@@ -178,11 +177,11 @@ class Pipeline:
         return lambda db, result: save(self.scan_id, db, result)
 
     def analyst(self) -> Provider:
-        preferred = self.scan_settings.get("analyst") or self.settings.analyst
-        for name in ([preferred] if preferred else []) + list(ANALYST_PREFERENCE):
-            if name in self.providers:
-                return self.providers[name]
-        raise OutrankError("no configured platform can run the analysis")
+        preferred = self.scan_settings.get("analyst")
+        name = preferred if preferred in self.providers else self.settings.analyst_platform()
+        if name is None or name not in self.providers:
+            raise OutrankError("no configured platform can run the analysis")
+        return self.providers[name]
 
     def limit(self, platform: str) -> int:
         override = self.scan_settings.get("concurrency", {}).get(platform)

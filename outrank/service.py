@@ -72,7 +72,7 @@ def _scan_settings(settings: Settings) -> dict[str, Any]:
         "weights": settings.weights,
         "coverage_threshold": settings.coverage_threshold,
         "analyst": settings.analyst,
-        "extractor": settings.extractor or _default_analyst(settings),
+        "extractor": settings.extractor or settings.analyst_platform(),
         "system_prompt": settings.system_prompt,
         "max_pages": settings.crawl.max_pages,
     }
@@ -86,12 +86,6 @@ def estimate_scan(settings: Settings, target: str) -> dict[str, Any]:
     if not settings.platforms:
         raise BadInput(missing_keys_message())
     return {"domain": parsed.domain} | estimate(settings)
-
-
-def _default_analyst(settings: Settings) -> str | None:
-    if settings.analyst in settings.platforms:
-        return settings.analyst
-    return next((p for p in PLATFORMS if p in settings.platforms), None)
 
 
 def start_scan(
