@@ -35,18 +35,25 @@ def open_store(settings: Settings) -> Store:
 
 
 @contextmanager
-def existing_scan(settings: Settings, scan_id: int) -> Iterator[tuple[Store, dict[str, Any]]]:
-    """Open the store and load a scan; an unknown id is bad input and leaves no database behind."""
+def _existing_store(settings: Settings, missing: str = "no scans yet") -> Iterator[Store]:
+    """Open an existing store; without one, `missing` is bad input and no database is created."""
     if not settings.db_path.exists():
-        raise ScanNotFound(f"no scan with id {scan_id} (no database at {settings.db_path})")
+        raise ScanNotFound(f"{missing} (no database at {settings.db_path})")
     store = open_store(settings)
     try:
+        yield store
+    finally:
+        store.close()
+
+
+@contextmanager
+def existing_scan(settings: Settings, scan_id: int) -> Iterator[tuple[Store, dict[str, Any]]]:
+    """Open the store and load a scan; an unknown id is bad input and leaves no database behind."""
+    with _existing_store(settings, f"no scan with id {scan_id}") as store:
         scan = get_scan(store.db, scan_id)
         if scan is None:
             raise ScanNotFound(f"no scan with id {scan_id}")
         yield store, scan
-    finally:
-        store.close()
 
 
 def build_providers(settings: Settings) -> dict[str, Provider]:
@@ -306,17 +313,6 @@ def _resolve_scan(store: Store, ref: str) -> dict[str, Any]:
     if row is None:
         raise ScanNotFound(f"no finished scan of {domain}")
     return get_scan(store.db, row[0]) or {}
-
-
-@contextmanager
-def _existing_store(settings: Settings) -> Iterator[Store]:
-    if not settings.db_path.exists():
-        raise ScanNotFound(f"no scans yet (no database at {settings.db_path})")
-    store = open_store(settings)
-    try:
-        yield store
-    finally:
-        store.close()
 
 
 def rerender_report(settings: Settings, ref: str) -> dict[str, Any]:
